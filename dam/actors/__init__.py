@@ -1,0 +1,1 @@
+"""Long-lived Ray actors: camera owners, device watchers and single-writer services."""

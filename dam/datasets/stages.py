@@ -1,0 +1,106 @@
+"""The pipeline's stages as Ray Data callable classes: each loads its model once per actor and
+turns one shard row into the next. A failure becomes the row's `error`, never a dead pipeline."""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from dam.config import Settings
+from dam.media.decode import DecodeError, decode_frames, decode_shard, decode_size, sample_indices
+from dam.media.quality import frame_quality
+
+CONTEXT = 50  # frames of look-around on each side so shot detection is exact at shard edges
+
+
+def _fail(row: dict, stage: str, e: BaseException) -> dict:
+    msg = str(e) if isinstance(e, DecodeError) else f"{type(e).__name__}: {e}"
+    row["error"] = f"{stage}: {msg}"[:500]
+    if not isinstance(e, DecodeError):
+        row["trace"] = traceback.format_exc()[-2000:]
+    return row
+
+
+def _size(row: dict, settings: Settings) -> tuple[int, int]:
+    w, h = row["width"], row["height"]
+    return decode_size(w, h, settings.frame_size)
+
+
+class DecodeShard:
+    """Decode a shard once: every frame tiny for shots, sampled frames at embedding size."""
+
+    def __init__(self, settings: dict):
+        self.settings = Settings(**settings)
+
+    def __call__(self, row: dict) -> dict:
+        row.setdefault("error", "")
+        try:
+            wanted = sample_indices(row["start"], row["end"], row["fps"], self.settings.sample_fps)
+            sf = decode_shard(Path(row["path"]), row["start"], row["end"], wanted, _size(row, self.settings),
+                              context=CONTEXT, rotation=row["rotation"])
+            row.update(tiny=sf.tiny, first=sf.first, frames=sf.frames, index=sf.index, times=sf.times,
+                       quality=np.asarray([frame_quality(f) for f in sf.frames], np.float32))
+        except Exception as e:
+            _fail(row, "decode", e)
+        return row
+
+
+class DetectShots:
+    """Shot transitions inside the shard, plus one keyframe for every shot the sampling missed."""
+
+    def __init__(self, settings: dict):
+        from dam.media.shots import TransNetV2Detector
+
+        self.settings = Settings(**settings)
+        self.detector = TransNetV2Detector()
+
+    def __call__(self, row: dict) -> dict:
+        if row.get("error"):
+            return row
+        try:
+            tiny = row.pop("tiny")
+            found = self.detector.detect(tiny, row["first"])
+            start, end = row["start"], min(row["end"], row["first"] + len(tiny))
+            row["end"] = end  # the real end: headers can over- or under-count frames
+            mine = [t for t in found if start <= t.split < end]
+            row["cuts"] = np.asarray([[t.start, t.end, t.split, t.kind == "cut"] for t in mine], np.int64).reshape(-1, 4)
+            index = row["index"]
+            edges = [start] + [t.split for t in mine] + [end]
+            extra = [(a + b) // 2 for a, b in zip(edges, edges[1:])
+                     if b > a and not np.any((index >= a) & (index < b))]
+            if extra:
+                frames, times = decode_frames(Path(row["path"]), extra, _size(row, self.settings), row["rotation"])
+                got = np.asarray(extra[: len(frames)], np.int64)
+                order = np.argsort(np.concatenate([index, got]), kind="stable")
+                row["frames"] = np.concatenate([row["frames"], frames])[order]
+                row["index"] = np.concatenate([index, got])[order]
+                row["times"] = np.concatenate([row["times"], times])[order]
+                q = np.asarray([frame_quality(f) for f in frames], np.float32)
+                row["quality"] = np.concatenate([row["quality"], q])[order]
+        except Exception as e:
+            row.pop("tiny", None)
+            _fail(row, "shots", e)
+        return row
+
+
+class EmbedFrames:
+    """Frame vectors; the frames themselves are dropped here so only vectors travel on."""
+
+    def __init__(self, settings: dict):
+        from dam.encoders import load_image_encoder
+
+        self.encoder = load_image_encoder(Settings(**settings))
+
+    def __call__(self, row: dict) -> dict:
+        frames = row.pop("frames", None)
+        row.pop("tiny", None)
+        if row.get("error"):
+            return row
+        try:
+            row["vectors"] = self.encoder.embed_images(list(frames))
+            row["encoder"] = self.encoder.key
+        except Exception as e:
+            _fail(row, "embed", e)
+        return row

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from dam.config import Settings
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.maximum(n, 1e-12)
+
+
+class ImageEncoder(ABC):
+    #: Names the vector space; stored with every vector so spaces are never mixed.
+    key: str
+    dim: int
+    uses_gpu: bool = False
+
+    @abstractmethod
+    def embed_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """RGB uint8 HxWx3 images of any size -> float32 [n, dim], unit norm."""
+
+    def embed_text(self, texts: Sequence[str]) -> np.ndarray | None:
+        """Text in the same space as images, when the model has one; None otherwise."""
+        return None
+
+
+class TextEncoder(ABC):
+    key: str
+    dim: int
+
+    @abstractmethod
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def load_image_encoder(settings: Settings) -> ImageEncoder:
+    if settings.encoder == "clip":
+        from dam.encoders.clip import ClipEncoder
+
+        return ClipEncoder(settings.clip_model, settings.clip_checkpoint)
+    from dam.encoders.builtin import BuiltinEncoder
+
+    return BuiltinEncoder()
+
+
+def image_encoder_key(settings: Settings) -> str:
+    """The vector-space key without loading weights (for the driver, which only stores)."""
+    if settings.encoder == "clip":
+        from dam.encoders.clip import clip_key
+
+        return clip_key(settings.clip_model, settings.clip_checkpoint)
+    from dam.encoders.builtin import BuiltinEncoder
+
+    return BuiltinEncoder.key
+
+
+def load_text_encoder(settings: Settings) -> TextEncoder:
+    from dam.encoders.text import SentenceEncoder
+
+    return SentenceEncoder(settings.text_model)

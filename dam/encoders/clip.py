@@ -1,0 +1,69 @@
+"""CLIP through open_clip from weights the user points at: text and images in one space."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from dam.encoders.base import ImageEncoder, unit
+
+
+class EncoderError(RuntimeError):
+    pass
+
+
+def clip_key(model: str, checkpoint: str | None) -> str:
+    tag = hashlib.blake2b(str(checkpoint).encode(), digest_size=4).hexdigest()
+    safe = "".join(c if c.isalnum() else "-" for c in model).strip("-")
+    return f"clip-{safe}-{tag}"
+
+
+class ClipEncoder(ImageEncoder):
+    """`model` is an open_clip architecture name, or a path to a model-config JSON for custom
+    architectures; `checkpoint` a local weights file (weights are never downloaded)."""
+
+    def __init__(self, model: str, checkpoint: str | None, device: str | None = None):
+        import open_clip
+        import torch
+
+        if not checkpoint or not Path(checkpoint).is_file():
+            raise EncoderError(
+                f"the clip encoder needs local weights: set DAM_CLIP_CHECKPOINT to an open_clip checkpoint file "
+                f"(got {checkpoint!r})"
+            )
+        name = model
+        if model.endswith(".json") and Path(model).is_file():
+            open_clip.add_model_config(Path(model))
+            name = Path(model).stem
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.uses_gpu = self.device.startswith("cuda")
+        try:
+            self.model, _, self.preprocess = open_clip.create_model_and_transforms(
+                name, pretrained=str(checkpoint), device=self.device,
+                precision="fp16" if self.uses_gpu else "fp32",
+            )
+        except RuntimeError as e:
+            raise EncoderError(f"could not load clip checkpoint {checkpoint}: {e}") from None
+        self.model.eval()
+        self.tokenizer = open_clip.get_tokenizer(name)
+        self.key = clip_key(model, checkpoint)
+        self.dim = int(self.model.text_projection.shape[1]) if hasattr(self.model, "text_projection") else 512
+        self._torch = torch
+
+    def embed_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        from PIL import Image
+
+        if len(images) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        batch = self._torch.stack([self.preprocess(Image.fromarray(np.ascontiguousarray(im[:, :, :3]))) for im in images])
+        with self._torch.inference_mode():
+            feats = self.model.encode_image(batch.to(self.device, dtype=next(self.model.parameters()).dtype))
+        return unit(feats.float().cpu().numpy())
+
+    def embed_text(self, texts: Sequence[str]) -> np.ndarray:
+        with self._torch.inference_mode():
+            feats = self.model.encode_text(self.tokenizer(list(texts)).to(self.device))
+        return unit(feats.float().cpu().numpy())

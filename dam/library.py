@@ -1,0 +1,364 @@
+"""The library: the one owner of the catalog and the vector store. The CLI, the HTTP API and
+batch jobs all call these methods, so every entry point behaves the same."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from dam.catalog import Catalog, now
+from dam.config import Settings
+from dam.encoders.base import ImageEncoder, TextEncoder, image_encoder_key, load_image_encoder, load_text_encoder, unit
+from dam.media.decode import DecodeError, decode_frames, decode_size, open_reader
+from dam.media.thumbs import extract_still
+from dam.paths import PathNotAllowed, inside_roots, walk_files
+from dam.schema import Asset, ErrorRecord, Hit, IngestReport, Scene, ScanReport
+from dam.scan import Registered, register, scan
+from dam.search import Candidate, Filters, fuse, vector_candidates
+from dam.segment import AssetFrames, build_scenes, scene_of, scene_vectors
+from dam.store import VectorStore
+
+L0_FRAMES = 5
+
+
+class Progress(Protocol):
+    def start(self, label: str, total: float, unit: str = "files") -> None: ...
+    def advance(self, amount: float = 1, note: str = "") -> None: ...
+    def finish(self) -> None: ...
+
+
+class _Quiet:
+    def start(self, label: str, total: float, unit: str = "files") -> None: ...
+    def advance(self, amount: float = 1, note: str = "") -> None: ...
+    def finish(self) -> None: ...
+
+
+class Library:
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings()
+        self.settings.root.mkdir(parents=True, exist_ok=True)
+        self.catalog = Catalog(self.settings.catalog_path)
+        self.store = VectorStore(self.settings)
+        self.key = image_encoder_key(self.settings)
+        self._image: ImageEncoder | None = None
+        self._text: TextEncoder | None = None
+
+    @property
+    def image_encoder(self) -> ImageEncoder:
+        if self._image is None:
+            self._image = load_image_encoder(self.settings)
+        return self._image
+
+    @property
+    def text_encoder(self) -> TextEncoder:
+        if self._text is None:
+            self._text = load_text_encoder(self.settings)
+        return self._text
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    # --- paths -----------------------------------------------------------------------------
+
+    def allowed(self, path: str | Path, implicit_root: bool = False) -> Path:
+        """Resolve a user path against the media roots. With no roots configured, the CLI may
+        pass implicit_root=True: what the user names on the command line becomes a root."""
+        roots = self.settings.resolved_roots()
+        if not roots and implicit_root:
+            return Path(path).expanduser().resolve()
+        return inside_roots(path, roots)
+
+    # --- scan ------------------------------------------------------------------------------
+
+    def scan(self, root: str | Path, implicit_root: bool = False, progress: Progress | None = None) -> ScanReport:
+        root = self.allowed(root, implicit_root)
+        p = progress or _Quiet()
+        p.start(f"scanning {root}", 0)
+        report = scan(self.catalog, root, on_file=lambda r: p.advance(1, r.path.name))
+        p.finish()
+        return report
+
+    # --- ingest ----------------------------------------------------------------------------
+
+    def _expand(self, paths: Iterable[str | Path], implicit_root: bool, report: IngestReport) -> list[Path]:
+        files: list[Path] = []
+        for raw in paths:
+            try:
+                p = self.allowed(raw, implicit_root)
+            except PathNotAllowed as e:
+                report.errors.append(ErrorRecord(path=str(raw), reason=str(e), stage="paths"))
+                continue
+            if p.is_dir():
+                files.extend(walk_files(p))
+            elif p.is_file():
+                files.append(p)
+            else:
+                report.errors.append(ErrorRecord(path=str(raw), reason="no such file or folder", stage="paths"))
+        return list(dict.fromkeys(files))
+
+    def ingest(self, paths: Iterable[str | Path], implicit_root: bool = False, levels: str = "L3",
+               progress: Progress | None = None) -> IngestReport:
+        """Register files, store L0 at once, then L1/L2 through the Ray pipeline and L3 links.
+        `levels` is the highest level to build (L0 stops after the fast part)."""
+        t0 = time.monotonic()
+        p = progress or _Quiet()
+        job = self.catalog.start_job("ingest")
+        report = IngestReport(job=job)
+        files = self._expand(paths, implicit_root, report)
+        self.catalog.update_job(job, total=len(files), detail={"levels": levels})
+        p.start("registering", len(files))
+        todo: list[Asset] = []
+        for path in files:
+            r = register(self.catalog, path)
+            p.advance(1, path.name)
+            self._after_register(r, report, todo)
+        p.finish()
+        todo = list({a.id: a for a in todo}.values())
+        try:
+            self._level0(todo, report, p)
+            if levels != "L0":
+                done = self._levels12(todo, report, p)
+                if levels == "L3" and done:
+                    self._level3(done, p)
+        finally:
+            for err in report.errors:
+                self.catalog.record_error(job, err)
+            report.failed = len({e.path for e in report.errors})
+            report.seconds = time.monotonic() - t0
+            self.catalog.update_job(job, status="done", done=report.indexed + report.unchanged, failed=report.failed,
+                                    detail={"levels": levels, "video_seconds": report.video_seconds,
+                                            "seconds": round(report.seconds, 2)})
+        return report
+
+    def _after_register(self, r: Registered, report: IngestReport, todo: list[Asset]) -> None:
+        if r.status == "error" or (r.status == "skipped" and r.error):
+            report.errors.append(ErrorRecord(path=str(r.path), reason=r.error or "not media", stage="probe"))
+            return
+        if r.status == "skipped" or r.asset is None:
+            return
+        if r.previous and self.catalog.orphaned(r.previous):
+            self.forget(r.previous)
+        asset = self.catalog.asset(r.asset)
+        assert asset is not None
+        report.assets.append({"uuid": asset.id, "path": str(r.path), "kind": asset.kind})
+        if asset.status == "indexed" and asset.encoder == self.key:
+            report.unchanged += 1
+        else:
+            todo.append(asset)
+
+    def forget(self, asset_id: str) -> None:
+        """Drop an asset and everything derived from it (its media is gone or changed)."""
+        self.store.delete_asset(asset_id)
+        self.catalog.delete_asset(asset_id)
+        shutil.rmtree(self.settings.thumbs_dir / asset_id, ignore_errors=True)
+
+    def _thumb_dir(self, asset_id: str) -> Path:
+        return self.settings.thumbs_dir / asset_id
+
+    def _level0(self, assets: list[Asset], report: IngestReport, p: Progress) -> None:
+        """Poster, probe metadata, a first asset vector and the text document: seconds per file."""
+        p.start("L0 (metadata, poster, asset vector)", len(assets))
+        docs, doc_ids, doc_meta = [], [], []
+        for a in assets:
+            try:
+                vec = self._quick_vector(a)
+                poster = None
+                if a.kind == "video":
+                    at = min((a.info.duration or 0) * 0.1, 10.0)
+                    poster = str(extract_still(Path(a.path), at, self._thumb_dir(a.id) / "poster.jpg", width=640))
+                elif a.kind == "image":
+                    poster = str(extract_still(Path(a.path), 0, self._thumb_dir(a.id) / "poster.jpg", width=640))
+                if vec is not None:
+                    self.store.upsert("l0", self.key, [f"{a.id}:l0:0"], vec[None],
+                                      [{"asset_id": a.id, "kind": a.kind, "encoder": self.key}])
+                if a.kind == "image" and vec is not None:
+                    self.store.upsert("l1", self.key, [f"{a.id}:l1:0"], vec[None],
+                                      [{"asset_id": a.id, "t": 0.0, "frame": 0, "scene": 0, "encoder": self.key}])
+                self.catalog.set_asset(a.id, poster=poster, levels={"L0": 1}, error=None,
+                                       status="indexed" if a.kind != "video" else "new",
+                                       encoder=self.key if a.kind != "video" else a.encoder,
+                                       indexed_at=now() if a.kind != "video" else None)
+                if a.kind != "video":
+                    report.indexed += 1
+                docs.append(self._document(a))
+                doc_ids.append(f"{a.id}:text:0")
+                doc_meta.append({"asset_id": a.id, "source": "metadata"})
+            except (DecodeError, RuntimeError, OSError) as e:
+                self._asset_failed(a, "L0", str(e), report)
+            p.advance(1, a.name)
+        if docs:
+            vecs = self.text_encoder.embed(docs)
+            self.store.upsert("text", self.text_encoder.key, doc_ids, vecs, doc_meta, documents=docs)
+        p.finish()
+
+    def _document(self, a: Asset) -> str:
+        words = Path(a.path).stem.replace("_", " ").replace("-", " ")
+        info = a.info
+        parts = [words, Path(a.path).parent.name.replace("_", " "), a.kind]
+        if info and info.make:
+            parts.append(f"{info.make} {info.model or ''}")
+        return " · ".join(x for x in parts if x)
+
+    def _quick_vector(self, a: Asset) -> np.ndarray | None:
+        if a.kind == "audio" or a.info is None or a.info.video is None:
+            return None
+        v = a.info.video
+        size = decode_size(v.width, v.height, self.settings.frame_size)
+        if a.kind == "image":
+            frames = _read_image(Path(a.path))
+        else:
+            n = len(open_reader(Path(a.path), size))
+            if n == 0:
+                raise DecodeError("video has no decodable frames")
+            picks = np.linspace(0, n - 1, L0_FRAMES + 2)[1:-1].round().astype(int).tolist()
+            frames, _ = decode_frames(Path(a.path), picks, size, v.rotation)
+        return unit(self.image_encoder.embed_images(list(frames)).mean(axis=0))
+
+    def _asset_failed(self, a: Asset, stage: str, reason: str, report: IngestReport) -> None:
+        self.catalog.set_asset(a.id, status="error", error=f"{stage}: {reason}")
+        report.errors.append(ErrorRecord(path=a.path, reason=reason, stage=stage))
+
+    def _levels12(self, assets: list[Asset], report: IngestReport, p: Progress) -> list[str]:
+        from dam.datasets.pipeline import run_shards
+        from dam.datasets.shards import plan_shards
+
+        videos = [a for a in self.catalog.assets(ids=[a.id for a in assets]) if a.kind == "video" and a.status != "error"]
+        shards = [row for a in videos for row in plan_shards(a, self.settings.shard_seconds)]
+        pending = {a.id: AssetFrames(fps=a.info.video.fps or 25.0, shards=0) for a in videos}
+        for row in shards:
+            pending[row["asset_id"]].shards += 1
+        by_id = {a.id: a for a in videos}
+        total_seconds = sum(a.info.duration or 0 for a in videos)
+        p.start("L1/L2 (decode, shots, embed)", total_seconds, unit="video s")
+        done: list[str] = []
+        for row in run_shards(self.settings, shards):
+            acc = pending[row["asset_id"]]
+            acc.add(row)
+            span = (row["end"] - row["start"]) / acc.fps
+            report.video_seconds += span
+            p.advance(span, Path(row["path"]).name)
+            if acc.complete:
+                a = by_id[row["asset_id"]]
+                if acc.errors:
+                    self._asset_failed(a, "L1", "; ".join(sorted(set(acc.errors)))[:500], report)
+                else:
+                    self._write_levels(a, acc)
+                    report.indexed += 1
+                    done.append(a.id)
+        p.finish()
+        return done
+
+    def _write_levels(self, a: Asset, acc: AssetFrames) -> None:
+        index, times, vectors, quality, cuts = acc.merged()
+        scenes = build_scenes(a.id, cuts, max(acc.end, int(index.max()) + 1 if len(index) else 1), acc.fps)
+        which = scene_of(index, scenes)
+        kept, l2 = scene_vectors(scenes, which, times, vectors, quality)
+        for s in scenes:
+            if s.hero_time is not None:
+                try:
+                    s.thumbnail = str(extract_still(Path(a.path), s.hero_time,
+                                                    self._thumb_dir(a.id) / f"scene-{s.index:04d}.jpg"))
+                except RuntimeError:
+                    s.thumbnail = None
+        l1_ids = [f"{a.id}:l1:{int(i)}" for i in index]
+        self.store.upsert("l1", self.key, l1_ids, vectors, [
+            {"asset_id": a.id, "t": float(t), "frame": int(i), "scene": int(s), "encoder": self.key}
+            for i, t, s in zip(index, times, which)
+        ])
+        l2_ids = [f"{a.id}:l2:{k}" for k in kept]
+        self.store.upsert("l2", self.key, l2_ids, l2, [
+            {"asset_id": a.id, "scene": k, "start": scenes[k].start, "end": scenes[k].end, "encoder": self.key}
+            for k in kept
+        ])
+        if len(l2):
+            self.store.upsert("l0", self.key, [f"{a.id}:l0:0"], unit(l2.mean(axis=0))[None],
+                              [{"asset_id": a.id, "kind": a.kind, "encoder": self.key}])
+        # Remove what an earlier run of this asset stored and this run did not (idempotent re-index).
+        for level, ids in (("l1", l1_ids), ("l2", l2_ids)):
+            stale = set(self.store.ids_of(level, self.key, a.id)) - set(ids)
+            self.store.delete_ids(level, self.key, sorted(stale))
+        self.store.delete_asset(a.id, keep_key=self.key) if a.encoder and a.encoder != self.key else None
+        self.catalog.replace_scenes(a.id, scenes)
+        self.catalog.set_asset(a.id, status="indexed", encoder=self.key, error=None, indexed_at=now(),
+                               levels={"L0": 1, "L1": len(index), "L2": len(scenes)})
+
+    def _level3(self, asset_ids: list[str], p: Progress) -> None:
+        from dam.relations import relate
+
+        p.start("L3 (near-duplicates, similar scenes)", len(asset_ids))
+        for aid in asset_ids:
+            rel = relate(aid, self.catalog, self.store, self.key, self.settings)
+            a = self.catalog.asset(aid)
+            if a is not None:
+                self.catalog.set_asset(aid, levels={**a.levels, "L3": len(rel)})
+            p.advance(1)
+        p.finish()
+
+    # --- search ----------------------------------------------------------------------------
+
+    def search(self, text: str | None = None, image: np.ndarray | None = None, limit: int | None = None,
+               filters: Filters | None = None) -> list[Hit]:
+        limit = limit or self.settings.search_limit
+        n = max(50, limit * 5)
+        lists: list[list[Candidate]] = []
+        if image is not None:
+            vec = self.image_encoder.embed_images([image])[0]
+            lists += vector_candidates(self.store, self.key, vec, n, "looks like the query image")
+        if text:
+            tvec = self.image_encoder.embed_text([text])
+            if tvec is not None:
+                lists += vector_candidates(self.store, self.key, tvec[0], n, f"pictures match “{text}”")
+            lists.append([Candidate(aid, "text", score, None, None, f"name/metadata match “{text}”")
+                          for aid, score in self.catalog.text_search(text, n)])
+            q = self.text_encoder.embed([text])[0]
+            sem = self.store.query("text", self.text_encoder.key, q, n)
+            lists.append([Candidate(m.meta["asset_id"], "text", m.score, m.meta.get("start"), None,
+                                    f"description close to “{text}”") for m in sem if m.score > 0.25])
+        return fuse(self.catalog, lists, limit, filters)
+
+    def get_recent(self, limit: int = 20) -> list[Asset]:
+        return self.catalog.recent(limit)
+
+    def asset(self, ref: str) -> Asset | None:
+        a = self.catalog.asset(ref)
+        if a is None and Path(ref).exists():
+            a = self.catalog.asset(str(Path(ref).resolve()))
+        return a
+
+    def scenes(self, ref: str) -> list[Scene]:
+        a = self.asset(ref)
+        return self.catalog.scenes(a.id) if a else []
+
+
+def _read_image(path: Path) -> np.ndarray:
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(path) as im:
+            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))[None]
+    except Exception as e:
+        raise DecodeError(f"cannot read image: {e}") from None
+
+
+class MediaIndexer:
+    """The seed's Python API: `MediaIndexer().scan(path)`, `.get_recent()`, `.search(q)`."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.library = Library(settings)
+
+    def scan(self, path: str | Path) -> ScanReport:
+        return self.library.scan(path, implicit_root=True)
+
+    def ingest(self, *paths: str | Path) -> IngestReport:
+        return self.library.ingest(paths, implicit_root=True)
+
+    def get_recent(self, limit: int = 20) -> list[Asset]:
+        return self.library.get_recent(limit)
+
+    def search(self, q: str, limit: int = 20) -> list[Hit]:
+        return self.library.search(text=q, limit=limit)

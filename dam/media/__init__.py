@@ -1,0 +1,1 @@
+"""Pure functions over one media file. No Ray, no storage: easy to test, reused by every stage."""

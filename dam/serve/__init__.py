@@ -1,0 +1,1 @@
+"""The Ray Serve application: FastAPI ingress and deployments over the same Library calls."""
