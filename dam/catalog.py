@@ -164,10 +164,8 @@ class Catalog:
 
     def asset(self, ref: str) -> Asset | None:
         """By id, id prefix, content hash or path."""
-        rows = self._rows(
-            "SELECT * FROM assets WHERE id = ?1 OR content_hash = ?1 OR path = ?1 "
-            "OR id IN (SELECT asset_id FROM files WHERE path = ?1) LIMIT 1", (ref,)
-        )
+        rows = (self._rows("SELECT a.* FROM files f JOIN assets a ON a.id = f.asset_id WHERE f.path = ?", (ref,))
+                or self._rows("SELECT * FROM assets WHERE id = ?1 OR content_hash = ?1 OR path = ?1 LIMIT 1", (ref,)))
         if not rows and len(ref) >= 4:
             rows = self._rows("SELECT * FROM assets WHERE id LIKE ? LIMIT 2", (ref + "%",))
             rows = rows if len(rows) == 1 else []

@@ -6,7 +6,6 @@ Exit codes: 0 done; 1 failed; 2 bad usage; 3 finished, but some files could not 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import datetime
 from pathlib import Path

@@ -35,8 +35,8 @@ class Settings(BaseSettings):
     num_gpus: float | None = Field(None, description="GPUs per embed actor; unset: 1 when a GPU exists, else 0.")
     ray_address: str | None = Field(None, description="Ray cluster address; unset: start a local Ray.")
 
-    near_duplicate_threshold: float = Field(0.8, description="Fraction of frames that must match.")
-    frame_match_similarity: float = Field(0.9, description="Cosine similarity for two frames to match.")
+    near_duplicate_threshold: float = Field(0.8, description="Fraction of frames of each file that must match.")
+    frame_match_similarity: float = Field(0.85, description="Cosine similarity for two frames to match.")
     similar_scene_similarity: float = Field(0.9)
     search_limit: int = Field(20, ge=1, le=1000)
 

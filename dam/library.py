@@ -282,7 +282,7 @@ class Library:
         for level, ids in (("l1", l1_ids), ("l2", l2_ids)):
             stale = set(self.store.ids_of(level, self.key, a.id)) - set(ids)
             self.store.delete_ids(level, self.key, sorted(stale))
-        self.store.delete_asset(a.id, keep_key=self.key) if a.encoder and a.encoder != self.key else None
+        self.store.delete_asset(a.id, keep_key=self.key)  # vectors from a previous encoder
         self.catalog.replace_scenes(a.id, scenes)
         self.catalog.set_asset(a.id, status="indexed", encoder=self.key, error=None, indexed_at=now(),
                                levels={"L0": 1, "L1": len(index), "L2": len(scenes)})

@@ -30,8 +30,8 @@ def relate(asset_id: str, catalog: Catalog, store: VectorStore, key: str, settin
             other = cand.meta["asset_id"]
             _, l1b, _ = store.vectors_of("l1", key, other)
             fa, fb = matched_fraction(l1, l1b, settings.frame_match_similarity)
-            if max(fa, fb) >= settings.near_duplicate_threshold:
-                out.append(Relation(kind="near_duplicate", asset_id=asset_id, other_id=other, score=round(max(fa, fb), 4),
+            if min(fa, fb) >= settings.near_duplicate_threshold:
+                out.append(Relation(kind="near_duplicate", asset_id=asset_id, other_id=other, score=round(min(fa, fb), 4),
                                     detail={"matched_here": round(fa, 4), "matched_there": round(fb, 4)}))
     dup = {r.other_id for r in out}
     pairs: dict[str, list] = {}

@@ -55,6 +55,8 @@ def register(catalog: Catalog, path: Path) -> Registered:
         catalog.set_asset(aid, status="indexed" if existing.indexed_at else "new")
     catalog.put_file(key, size, mtime, aid, info.kind)
     status = "new" if known is None else ("changed" if previous != aid else "unchanged")
+    if previous and previous != aid and catalog.orphaned(previous):
+        catalog.set_asset(previous, status="missing")
     return Registered(path, aid, status, previous=previous if previous != aid else None)
 
 

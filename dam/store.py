@@ -60,9 +60,10 @@ class VectorStore:
                        documents=documents[sl] if documents else None)
 
     def delete_asset(self, asset_id: str, keep_key: str | None = None) -> None:
-        """Remove an asset's vectors from every space (or every space but `keep_key`)."""
+        """Remove an asset's vectors everywhere; with keep_key, only its visual vectors made by
+        other encoders (what an encoder change leaves behind)."""
         for col in self._existing():
-            if keep_key and col.name.endswith(f"-{keep_key}"):
+            if keep_key and (col.name.startswith("text-") or col.name.endswith(f"-{keep_key}")):
                 continue
             col.delete(where={"asset_id": asset_id})
 

@@ -40,6 +40,9 @@ class DecodeShard:
             wanted = sample_indices(row["start"], row["end"], row["fps"], self.settings.sample_fps)
             sf = decode_shard(Path(row["path"]), row["start"], row["end"], wanted, _size(row, self.settings),
                               context=CONTEXT, rotation=row["rotation"])
+            if sf.total < 0.97 * row["expected_frames"] - 2:
+                fps = row["fps"]
+                raise DecodeError(f"truncated: only {sf.total / fps:.2f}s of {row['expected_frames'] / fps:.2f}s can be decoded")
             row.update(tiny=sf.tiny, first=sf.first, frames=sf.frames, index=sf.index, times=sf.times,
                        quality=np.asarray([frame_quality(f) for f in sf.frames], np.float32))
         except Exception as e:

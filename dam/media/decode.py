@@ -25,6 +25,7 @@ class ShardFrames:
     frames: np.ndarray  # uint8 [m, h, w, 3]: the sampled frames
     index: np.ndarray  # int64 [m]: their frame numbers
     times: np.ndarray  # float64 [m]: their presentation times (seconds)
+    total: int  # frames the decoder can reach in the whole file
 
 
 def decode_size(width: int, height: int, short_side: int) -> tuple[int, int]:
@@ -80,13 +81,13 @@ def decode_shard(path: Path, start: int, end: int, wanted: np.ndarray, size: tup
                     keep_idx.append(j)
             pos = idx[-1] + 1
     except Exception as e:
-        if pos == lo:
-            raise DecodeError(f"decoding failed at frame {pos}: {str(e).splitlines()[0][:200]}") from None
-        tiny = tiny[: pos - lo]  # truncated file: keep what decoded
+        at = pos / max(vr.get_avg_fps(), 1e-6)
+        raise DecodeError(f"decoding stopped at frame {pos} ({at:.2f}s; truncated or corrupt?): "
+                          f"{str(e).splitlines()[0][:160]}") from None
     index = np.asarray(keep_idx, np.int64)
     frames = np.stack(keep) if keep else np.zeros((0, size[1], size[0], 3), np.uint8)
     times = np.asarray([vr.get_frame_timestamp(int(i))[0] for i in index], np.float64)
-    return ShardFrames(tiny=tiny, first=lo, frames=_rotate(frames, rotation), index=index, times=times)
+    return ShardFrames(tiny=tiny, first=lo, frames=_rotate(frames, rotation), index=index, times=times, total=total)
 
 
 def decode_frames(path: Path, index: list[int], size: tuple[int, int], rotation: int = 0) -> tuple[np.ndarray, np.ndarray]:

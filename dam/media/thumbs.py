@@ -13,7 +13,8 @@ def extract_still(src: Path, at: float, dest: Path, width: int = 384) -> Path:
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp.jpg")
     try:
         (
-            ffmpeg.input(f"file:{Path(src).resolve()}", ss=max(0.0, at))
+            # No -ss at all for t=0: on a still image ffmpeg would seek past its only frame.
+            ffmpeg.input(f"file:{Path(src).resolve()}", **({"ss": at} if at > 0 else {}))
             .output(f"file:{tmp}", vframes=1, vf=f"scale={width}:-2", q=4)
             .overwrite_output()
             .run(quiet=True)

@@ -1,0 +1,88 @@
+"""Test media is generated with ffmpeg once per session; Ray runs as a real local cluster."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dam.config import Settings
+from dam.samples import Shot, make_video
+
+SIZE = (480, 270)
+FPS = 25
+
+SHOTS = [Shot("testsrc", 3), Shot("bars", 3), Shot("mandelbrot", 3, "dissolve"), Shot("rgb", 3, "fade"),
+         Shot("cells", 3), Shot("sunset", 3, "dissolve")]
+OTHER = [Shot("sierpinski", 3), Shot("bars", 3), Shot("gradients", 3)]
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory) -> dict:
+    """A small library with known truth, plus the bad inputs a real library always has."""
+    root = tmp_path_factory.mktemp("media")
+    good = root / "good"
+    truth = make_video(good / "shots.mp4", SHOTS, fps=FPS, size=SIZE)
+    make_video(good / "other.mp4", OTHER, fps=FPS, size=SIZE)
+    # A re-encoded, rescaled and cropped copy: a near-duplicate of shots.mp4.
+    ffmpeg("-i", str(good / "shots.mp4"), "-vf", "crop=iw*0.92:ih*0.92,scale=320:-2", "-c:v", "libx264", "-crf", "32",
+           "-preset", "veryfast", "-an", str(good / "shots_copy_small.mp4"))
+    ffmpeg("-ss", "4.5", "-i", str(good / "shots.mp4"), "-frames:v", "1", "-q:v", "3", str(good / "still_bars.jpg"))
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-ac", "2", str(good / "tone.wav"))
+    odd = good / "odd names"
+    odd.mkdir()
+    make_video(odd / "clip ü 'quoted' ; rm -rf.mp4", [Shot("gradients", 2), Shot("rgb", 2)], fps=FPS, size=(320, 180))
+    bad = root / "bad"
+    bad.mkdir()
+    (bad / "empty.mp4").write_bytes(b"")
+    (bad / "notes.mp4").write_text("this is a text file with a video extension\n" * 20)
+    (bad / "random.mov").write_bytes(os.urandom(50_000))
+    data = (good / "shots.mp4").read_bytes()
+    (bad / "truncated.mp4").write_bytes(data[: len(data) // 3])
+    (bad / "audio_only.m4a").write_bytes((good / "tone.wav").read_bytes())  # mislabelled WAV
+    return {"root": root, "good": good, "bad": bad, "truth": truth, "shots": good / "shots.mp4",
+            "other": good / "other.mp4", "copy": good / "shots_copy_small.mp4", "still": good / "still_bars.jpg"}
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One real local Ray for the session (two CPUs, like CI)."""
+    import ray
+
+    from dam.datasets.pipeline import ensure_ray
+
+    ensure_ray(Settings())
+    yield ray
+    ray.shutdown()
+
+
+def make_settings(tmp: Path, **kw) -> Settings:
+    return Settings(data_dir=tmp / "dam-data", shard_seconds=kw.pop("shard_seconds", 8.0), **kw)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def indexed(media, ray_cluster, tmp_path_factory):
+    """The good library ingested once through every level; read-only for the tests using it."""
+    from dam.library import Library
+
+    lib = Library(make_settings(tmp_path_factory.mktemp("lib")))
+    report = lib.ingest([media["good"]], implicit_root=True)
+    yield lib, report
+    lib.close()
+
+
+def copy_tree(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst

