@@ -17,8 +17,8 @@ from dam.encoders.base import ImageEncoder, TextEncoder, image_encoder_key, load
 from dam.media.decode import DecodeError, decode_frames, decode_size, open_reader
 from dam.media.thumbs import extract_still
 from dam.paths import PathNotAllowed, inside_roots, walk_files
-from dam.schema import Asset, ErrorRecord, Hit, IngestReport, Scene, ScanReport
 from dam.scan import Registered, register, scan
+from dam.schema import Asset, ErrorRecord, Hit, IngestReport, ScanReport, Scene
 from dam.search import Candidate, Filters, fuse, vector_candidates
 from dam.segment import AssetFrames, build_scenes, scene_of, scene_vectors
 from dam.store import VectorStore
@@ -128,6 +128,9 @@ class Library:
         finally:
             for err in report.errors:
                 self.catalog.record_error(job, err)
+            for entry in report.assets:
+                a = self.catalog.asset(entry["uuid"])
+                entry["levels"] = a.levels if a else {}
             report.failed = len({e.path for e in report.errors})
             report.seconds = time.monotonic() - t0
             self.catalog.update_job(job, status="done", done=report.indexed + report.unchanged, failed=report.failed,
@@ -308,11 +311,11 @@ class Library:
         lists: list[list[Candidate]] = []
         if image is not None:
             vec = self.image_encoder.embed_images([image])[0]
-            lists += vector_candidates(self.store, self.key, vec, n, "looks like the query image")
+            lists.append(vector_candidates(self.store, self.key, vec, n, "looks like the query image"))
         if text:
             tvec = self.image_encoder.embed_text([text])
             if tvec is not None:
-                lists += vector_candidates(self.store, self.key, tvec[0], n, f"pictures match “{text}”")
+                lists.append(vector_candidates(self.store, self.key, tvec[0], n, f"pictures match “{text}”"))
             lists.append([Candidate(aid, "text", score, None, None, f"name/metadata match “{text}”")
                           for aid, score in self.catalog.text_search(text, n)])
             q = self.text_encoder.embed([text])[0]

@@ -72,7 +72,7 @@ def make_video(path: Path, shots: list[Shot], fps: int = 25, size: tuple[int, in
             acc_frames += n - tf
     if noise:
         acc = acc.filter("noise", alls=noise, allf="t")
-    audio = ffmpeg.input(f"sine=frequency=330:sample_rate=48000", f="lavfi", t=acc_frames / fps)
+    audio = ffmpeg.input("sine=frequency=330:sample_rate=48000", f="lavfi", t=acc_frames / fps)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = ffmpeg.output(acc, audio, str(path), vcodec="libx264", preset="veryfast", crf=crf, pix_fmt="yuv420p",
                         r=fps, g=2 * fps, acodec="aac", shortest=None, movflags="+faststart")

@@ -68,26 +68,35 @@ def _moment(c: Candidate, scenes: list[Scene], asset: Asset) -> tuple[float, flo
     return 0.0, duration
 
 
-def vector_candidates(store: VectorStore, key: str, vector: np.ndarray, n: int, why: str) -> list[list[Candidate]]:
-    lists = []
+def vector_candidates(store: VectorStore, key: str, vector: np.ndarray, n: int, why: str) -> list[Candidate]:
+    """Frame (L1) and scene (L2) neighbours as one ranked list: a moment found at both levels
+    counts once, at its best similarity."""
+    found: list[Candidate] = []
     for level in ("l1", "l2"):
-        hits = store.query(level, key, vector, n)
-        lists.append([Candidate(m.meta["asset_id"], level.upper(), m.score, m.meta.get("t"), m.meta.get("scene"), why)
-                      for m in hits])
-    return lists
+        found += [Candidate(m.meta["asset_id"], level.upper(), m.score, m.meta.get("t"), m.meta.get("scene"), why)
+                  for m in store.query(level, key, vector, n)]
+    return sorted(found, key=lambda c: -c.score)
 
 
 def fuse(catalog: Catalog, ranked_lists: list[list[Candidate]], limit: int, filters: Filters | None = None,
          per_asset: int = 1) -> list[Hit]:
-    """Reciprocal-rank fusion across lists, then the best `per_asset` moments of each asset."""
+    """Reciprocal-rank fusion across signals (pictures, names, text), scaled so a moment ranked
+    first by every signal scores 1.0; then the best `per_asset` moments of each asset."""
     filters = filters or Filters()
+    lists = [lst for lst in ranked_lists if lst]
     scored: dict[tuple, float] = defaultdict(float)
     best: dict[tuple, Candidate] = {}
-    for lst in ranked_lists:
-        for rank, c in enumerate(lst):
-            key = (c.asset_id, c.scene if c.scene is not None else (round(c.at or 0)))
-            scored[key] += 1.0 / (RRF_K + rank + 1) + 1e-3 * c.score
-            if key not in best or c.score > best[key].score:
+    for lst in lists:
+        seen: set[tuple] = set()
+        rank = 0
+        for c in lst:
+            key = (c.asset_id, c.scene if c.scene is not None else round(c.at or 0))
+            if key in seen:
+                continue
+            seen.add(key)
+            scored[key] += (RRF_K + 1) / (RRF_K + rank + 1) / len(lists)
+            rank += 1
+            if key not in best or (c.level != "text" and c.score > best[key].score):
                 best[key] = c
     assets = {a.id: a for a in catalog.assets(ids={k[0] for k in scored})}
     per: dict[str, list[tuple[float, Candidate]]] = defaultdict(list)
@@ -97,7 +106,7 @@ def fuse(catalog: Catalog, ranked_lists: list[list[Candidate]], limit: int, filt
             per[key[0]].append((s, best[key]))
     hits: list[Hit] = []
     for aid, moments in per.items():
-        moments.sort(key=lambda x: -x[0])
+        moments.sort(key=lambda x: (-x[0], -x[1].score))
         scenes = catalog.scenes(aid)
         for s, c in moments[:per_asset]:
             start, end = _moment(c, scenes, assets[aid])
@@ -105,5 +114,5 @@ def fuse(catalog: Catalog, ranked_lists: list[list[Candidate]], limit: int, filt
             hits.append(Hit(asset_id=aid, path=assets[aid].path, start=round(start, 3), end=round(end, 3),
                             at=c.at, score=round(s, 5), level=c.level, why=c.why, thumbnail=thumb,
                             moments=len(moments)))
-    hits.sort(key=lambda h: -h.score)
+    hits.sort(key=lambda h: -h.score)  # stable: equal scores keep the similarity order above
     return hits[:limit]

@@ -83,7 +83,7 @@ def test_clip_without_weights_says_how_to_fix_it():
 def test_clip_with_a_corrupt_checkpoint(tmp_path):
     bad = tmp_path / "broken.pt"
     bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(Exception):
+    with pytest.raises(EncoderError, match="could not load clip checkpoint"):
         load_image_encoder(Settings(encoder="clip", clip_checkpoint=str(bad)))
 
 

@@ -4,12 +4,11 @@ becomes error records while the rest of the batch is indexed."""
 import shutil
 
 import numpy as np
-import pytest
-
 from conftest import make_settings
+from test_encoders import degrade
+
 from dam.library import Library, _read_image
 from dam.search import Filters
-from test_encoders import degrade
 
 
 def asset(lib, path):

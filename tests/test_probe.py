@@ -4,8 +4,8 @@ import os
 import time
 
 import pytest
-
 from conftest import ffmpeg
+
 from dam.media.hashing import content_hash, stat_key
 from dam.media.probe import ProbeError, probe
 from dam.media.sniff import looks_like_media

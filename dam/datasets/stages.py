@@ -39,7 +39,7 @@ class DecodeShard:
         try:
             wanted = sample_indices(row["start"], row["end"], row["fps"], self.settings.sample_fps)
             sf = decode_shard(Path(row["path"]), row["start"], row["end"], wanted, _size(row, self.settings),
-                              context=CONTEXT, rotation=row["rotation"])
+                              context=CONTEXT, rotation=row["rotation"], threads=self.settings.decode_threads)
             if sf.total < 0.97 * row["expected_frames"] - 2:
                 fps = row["fps"]
                 raise DecodeError(f"truncated: only {sf.total / fps:.2f}s of {row['expected_frames'] / fps:.2f}s can be decoded")
@@ -50,12 +50,24 @@ class DecodeShard:
         return row
 
 
+def use_all_cores() -> None:
+    """Ray pins OMP threads to an actor's CPU share (one thread for 0.5 CPU); a model stage on
+    a CPU node should use the cores the decode stage leaves idle."""
+    import os
+
+    import torch
+
+    if not torch.cuda.is_available():
+        torch.set_num_threads(max(1, os.cpu_count() or 1))
+
+
 class DetectShots:
     """Shot transitions inside the shard, plus one keyframe for every shot the sampling missed."""
 
     def __init__(self, settings: dict):
         from dam.media.shots import TransNetV2Detector
 
+        use_all_cores()
         self.settings = Settings(**settings)
         self.detector = TransNetV2Detector()
 
@@ -94,6 +106,7 @@ class EmbedFrames:
     def __init__(self, settings: dict):
         from dam.encoders import load_image_encoder
 
+        use_all_cores()
         self.encoder = load_image_encoder(Settings(**settings))
 
     def __call__(self, row: dict) -> dict:

@@ -45,8 +45,8 @@ class ClipEncoder(ImageEncoder):
                 name, pretrained=str(checkpoint), device=self.device,
                 precision="fp16" if self.uses_gpu else "fp32",
             )
-        except RuntimeError as e:
-            raise EncoderError(f"could not load clip checkpoint {checkpoint}: {e}") from None
+        except Exception as e:  # torch/pickle/safetensors each raise their own types
+            raise EncoderError(f"could not load clip checkpoint {checkpoint}: {str(e)[:300]}") from None
         self.model.eval()
         self.tokenizer = open_clip.get_tokenizer(name)
         self.key = clip_key(model, checkpoint)

@@ -43,7 +43,13 @@ def open_reader(path: Path, size: tuple[int, int] | None = None, threads: int = 
             return decord.VideoReader(str(path), width=size[0], height=size[1], num_threads=threads)
         return decord.VideoReader(str(path), num_threads=threads)
     except Exception as e:  # decord raises its own error types from C++
-        raise DecodeError(f"cannot open video for decoding: {str(e).splitlines()[0][:200]}") from None
+        raise DecodeError(f"cannot decode (truncated or corrupt file?): {_reason(e)}") from None
+
+
+def _reason(e: BaseException) -> str:
+    """decord's C++ messages start with a timestamp and a source path; keep what it says."""
+    text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    return text.split("Error: ", 1)[-1].strip()[:200]
 
 
 def _rotate(frames: np.ndarray, rotation: int) -> np.ndarray:
@@ -83,7 +89,7 @@ def decode_shard(path: Path, start: int, end: int, wanted: np.ndarray, size: tup
     except Exception as e:
         at = pos / max(vr.get_avg_fps(), 1e-6)
         raise DecodeError(f"decoding stopped at frame {pos} ({at:.2f}s; truncated or corrupt?): "
-                          f"{str(e).splitlines()[0][:160]}") from None
+                          f"{_reason(e)}") from None
     index = np.asarray(keep_idx, np.int64)
     frames = np.stack(keep) if keep else np.zeros((0, size[1], size[0], 3), np.uint8)
     times = np.asarray([vr.get_frame_timestamp(int(i))[0] for i in index], np.float64)

@@ -77,8 +77,21 @@ class TransNetV2Detector(ShotDetector):
         self.model = TransNetV2(device=self.device)
         self._torch = torch
 
-    def probabilities(self, tiny: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        frames = self._torch.from_numpy(np.ascontiguousarray(tiny)).to(self.device)
-        with self._torch.inference_mode():
-            single, many = self.model.predict_frames(frames, quiet=True)
-        return single.float().cpu().numpy(), many.float().cpu().numpy()
+    def probabilities(self, tiny: np.ndarray, windows_per_batch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """TransNetV2's own windowing (100 frames, step 50, keep the middle 50, edges padded with
+        copies), but several windows per forward pass: same numbers, far fewer passes."""
+        torch = self._torch
+        # One window per pass on a CPU (batching there only thrashes caches); many on a GPU.
+        windows_per_batch = windows_per_batch or (16 if self.device.startswith("cuda") else 1)
+        n = len(tiny)
+        pad_end = 25 + 50 - (n % 50 if n % 50 else 50)
+        padded = np.concatenate([np.repeat(tiny[:1], 25, 0), tiny, np.repeat(tiny[-1:], pad_end, 0)])
+        starts = list(range(0, len(padded) - 100 + 1, 50))
+        single, many = [], []
+        with torch.inference_mode():
+            for i in range(0, len(starts), windows_per_batch):
+                batch = np.stack([padded[s : s + 100] for s in starts[i : i + windows_per_batch]])
+                one, rest = self.model(torch.from_numpy(batch).to(self.device))
+                single.append(torch.sigmoid(one[:, 25:75, 0]).reshape(-1).float().cpu().numpy())
+                many.append(torch.sigmoid(rest["many_hot"][:, 25:75, 0]).reshape(-1).float().cpu().numpy())
+        return np.concatenate(single)[:n], np.concatenate(many)[:n]

@@ -1,0 +1,1 @@
+"""Speed and accuracy measured as ratios against references run in the same process."""

@@ -1,0 +1,43 @@
+"""Run every benchmark: `python -m benchmarks.run [--only decode,ingest,shots]`.
+Prints a table and writes benchmarks/results/latest.json."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+TARGETS = {"decode": ("ratio", 0.8), "ingest": ("ratio", 5.0), "shots": ("f1_vs_adaptive", 1.0)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--only", default="decode,ingest,shots")
+    args = ap.parse_args()
+    from benchmarks import decode, ingest, shots
+
+    runners = {"decode": decode.run, "ingest": ingest.run, "shots": shots.run}
+    results = {"machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
+               "when": time.strftime("%Y-%m-%d %H:%M:%S")}
+    for name in args.only.split(","):
+        t0 = time.perf_counter()
+        results[name] = runners[name]()
+        results[name]["bench_seconds"] = round(time.perf_counter() - t0, 1)
+    out = Path(__file__).parent / "results" / "latest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"\n{'benchmark':<10} {'measure':<16} {'value':>8} {'target':>8}  ok")
+    for name, (field, target) in TARGETS.items():
+        if name in results:
+            v = results[name][field]
+            print(f"{name:<10} {field:<16} {v:>8} {'≥ ' + str(target):>8}  {'yes' if v is not None and v >= target else 'NO'}")
+    if "shots" in results:
+        for det, r in results["shots"]["detectors"].items():
+            print(f"  {det:<24} F1 {r['f1']:.3f}  cuts {r['cut_recall']:.2f}  gradual {r['gradual_recall']:.2f}  {r['frames_per_s']:>7} fps")
+    print(f"\nfull results: {out}")
+
+
+if __name__ == "__main__":
+    main()
