@@ -35,12 +35,12 @@ def ffmpeg_fps(path, threads: int, frames: int) -> float:
     return frames / (time.perf_counter() - t0)
 
 
-def run(seconds: int = 20) -> dict:
+def run(seconds: int = 120) -> dict:
     path = hd_file(seconds)
     cores = os.cpu_count() or 1
     info = probe(path)
     frames = info.video.frame_count
-    settings = Settings(shard_seconds=max(2.0, seconds / cores / 2), decode_concurrency=cores)
+    settings = Settings(decode_concurrency=cores)  # default shards (60 s) and one decord thread per actor
     ensure_ray(settings)
     shards = plan_shards(asset_for(path), settings.shard_seconds)
     conf = settings.model_dump(mode="json")

@@ -13,7 +13,19 @@ from dam.samples import LOOKS, Boundary, Shot, make_video
 CACHE = Path(__file__).parent / "results" / "media"
 
 
-def hd_file(seconds: int = 20) -> Path:
+def hd_shots(count: int = 3) -> list[Path]:
+    """The shot videos upscaled to 1080p: what a camera card holds, for the ingest benchmark."""
+    out = []
+    for src, _, _ in shot_set(count):
+        dest = src.with_name(src.stem + "_1080p.mp4")
+        if not dest.exists():
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), "-vf", "scale=1920:1080:flags=bicubic",
+                            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-c:a", "copy", str(dest)], check=True)
+        out.append(dest)
+    return out
+
+
+def hd_file(seconds: int = 120) -> Path:
     """A 1080p30 H.264 clip with motion, the decode benchmark's input."""
     out = CACHE / f"hd_{seconds}s.mp4"
     if not out.exists():

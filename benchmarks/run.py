@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -19,13 +20,15 @@ def main() -> None:
     from benchmarks import decode, ingest, shots
 
     runners = {"decode": decode.run, "ingest": ingest.run, "shots": shots.run}
-    results = {"machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
-               "when": time.strftime("%Y-%m-%d %H:%M:%S")}
+    out = Path(__file__).parent / "results" / "latest.json"
+    results = json.loads(out.read_text()) if out.exists() else {}  # --only refreshes just those entries
+    results["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
+                          "cores": os.cpu_count()}
     for name in args.only.split(","):
         t0 = time.perf_counter()
         results[name] = runners[name]()
         results[name]["bench_seconds"] = round(time.perf_counter() - t0, 1)
-    out = Path(__file__).parent / "results" / "latest.json"
+        results[name]["when"] = time.strftime("%Y-%m-%d %H:%M:%S")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(f"\n{'benchmark':<10} {'measure':<16} {'value':>8} {'target':>8}  ok")

@@ -107,7 +107,8 @@ class EmbedFrames:
         from dam.encoders import load_image_encoder
 
         use_all_cores()
-        self.encoder = load_image_encoder(Settings(**settings))
+        self.settings = Settings(**settings)
+        self.encoder = load_image_encoder(self.settings)
 
     def __call__(self, row: dict) -> dict:
         frames = row.pop("frames", None)
@@ -115,7 +116,9 @@ class EmbedFrames:
         if row.get("error"):
             return row
         try:
-            row["vectors"] = self.encoder.embed_images(list(frames))
+            step = self.settings.embed_batch_size
+            parts = [self.encoder.embed_images(list(frames[i : i + step])) for i in range(0, len(frames), step)]
+            row["vectors"] = np.concatenate(parts) if parts else np.zeros((0, self.encoder.dim), np.float32)
             row["encoder"] = self.encoder.key
         except Exception as e:
             _fail(row, "embed", e)
