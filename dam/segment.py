@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import logging
+
 import numpy as np
 
 from dam.encoders.base import unit
 from dam.media.quality import pick_hero
 from dam.schema import Scene
+
+log = logging.getLogger("dam")
 
 
 @dataclass
@@ -30,6 +34,8 @@ class AssetFrames:
         self.received += 1
         if row.get("error"):
             self.errors.append(row["error"])
+            if row.get("trace"):  # not a bad file but a bug: keep the evidence
+                log.warning("shard %s of %s failed unexpectedly:\n%s", row["shard"], row["path"], row["trace"])
             return
         self.end = max(self.end, int(row["end"]))
         if len(row["index"]):

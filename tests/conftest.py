@@ -46,6 +46,7 @@ def media(tmp_path_factory) -> dict:
     (bad / "random.mov").write_bytes(os.urandom(50_000))
     data = (good / "shots.mp4").read_bytes()
     (bad / "truncated.mp4").write_bytes(data[: len(data) // 3])
+    (bad / "truncated_tail.mp4").write_bytes(data[: len(data) * 9 // 10])  # opens fine, ends early
     (bad / "audio_only.m4a").write_bytes((good / "tone.wav").read_bytes())  # mislabelled WAV
     return {"root": root, "good": good, "bad": bad, "truth": truth, "shots": good / "shots.mp4",
             "other": good / "other.mp4", "copy": good / "shots_copy_small.mp4", "still": good / "still_bars.jpg"}

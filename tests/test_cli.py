@@ -76,3 +76,16 @@ def test_usage_and_not_found_exit_codes(library, tmp_path):
     bad_env = subprocess.run([sys.executable, "-m", "dam.cli", "jobs"], capture_output=True, text=True,
                              env={**os.environ, "DAM_SAMPLE_FPS": "-3"})
     assert bad_env.returncode == 2 and "sample_fps" in bad_env.stderr
+
+
+def test_demo_is_the_whole_loop(tmp_path):
+    """The README's main command: sample footage, ingest, text and image search."""
+    r = dam("demo", "--query", "sunset beach", data=tmp_path / "data", cwd=tmp_path)
+    assert sorted(p.name for p in (tmp_path / "dam-samples").iterdir()) == [
+        "city_walk_A001.mp4", "studio_interview_C003.mp4", "sunset_beach_B002.mp4"]
+    assert "ingested 3 new" in r.stdout
+    text_results = r.stdout.split("dam search 'sunset beach'")[1].split("dam search --image")[0]
+    first_row = next(line for line in text_results.splitlines() if line.startswith("1 "))
+    assert "sunset_beach_B002" in first_row
+    image_results = r.stdout.split("dam search --image")[1]
+    assert "1  " in image_results and "no matches" not in image_results

@@ -130,13 +130,16 @@ def test_bad_inputs_are_reported_and_nothing_is_lost(media, ray_cluster, tmp_pat
     lib = Library(make_settings(tmp_path))
     report = lib.ingest([folder, tmp_path / "does-not-exist"], implicit_root=True)
     bad = {e.path.rsplit("/", 1)[-1]: e.reason for e in report.errors}
-    assert set(bad) == {"empty.mp4", "notes.mp4", "random.mov", "truncated.mp4", "does-not-exist"}
+    assert set(bad) == {"empty.mp4", "notes.mp4", "random.mov", "truncated.mp4", "truncated_tail.mp4", "does-not-exist"}
     assert "truncated" in bad["truncated.mp4"] and "empty" in bad["empty.mp4"]
+    assert "truncated: only" in bad["truncated_tail.mp4"]  # found by the pipeline's decode stage
+    tail = asset(lib, folder / "truncated_tail.mp4")
+    assert tail.status == "error" and tail.levels == {"L0": 1}
     good = asset(lib, folder / "good.mp4")
     assert good.status == "indexed" and good.levels["L2"] == 3
     assert asset(lib, folder / "audio_only.m4a").kind == "audio"
     job = lib.catalog.job(report.job)
-    assert job.status == "done" and job.failed == 5 and len(job.errors) == 5
+    assert job.status == "done" and job.failed == 6 and len(job.errors) == 6
 
 
 def test_paths_outside_media_roots_are_refused(media, ray_cluster, tmp_path):

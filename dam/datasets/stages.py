@@ -16,10 +16,14 @@ CONTEXT = 50  # frames of look-around on each side so shot detection is exact at
 
 
 def _fail(row: dict, stage: str, e: BaseException) -> dict:
+    """Mark the shard failed; it keeps flowing with empty outputs so every row has one shape."""
     msg = str(e) if isinstance(e, DecodeError) else f"{type(e).__name__}: {e}"
     row["error"] = f"{stage}: {msg}"[:500]
-    if not isinstance(e, DecodeError):
-        row["trace"] = traceback.format_exc()[-2000:]
+    row["trace"] = "" if isinstance(e, DecodeError) else traceback.format_exc()[-2000:]
+    for key in ("tiny", "frames"):
+        row.pop(key, None)
+    row.update(first=row["start"], index=np.zeros(0, np.int64), times=np.zeros(0), quality=np.zeros(0, np.float32),
+               cuts=np.zeros((0, 4), np.int64))
     return row
 
 
@@ -35,7 +39,7 @@ class DecodeShard:
         self.settings = Settings(**settings)
 
     def __call__(self, row: dict) -> dict:
-        row.setdefault("error", "")
+        row.update(error="", trace="")
         try:
             wanted = sample_indices(row["start"], row["end"], row["fps"], self.settings.sample_fps)
             sf = decode_shard(Path(row["path"]), row["start"], row["end"], wanted, _size(row, self.settings),
@@ -95,7 +99,6 @@ class DetectShots:
                 q = np.asarray([frame_quality(f) for f in frames], np.float32)
                 row["quality"] = np.concatenate([row["quality"], q])[order]
         except Exception as e:
-            row.pop("tiny", None)
             _fail(row, "shots", e)
         return row
 
@@ -112,14 +115,13 @@ class EmbedFrames:
 
     def __call__(self, row: dict) -> dict:
         frames = row.pop("frames", None)
-        row.pop("tiny", None)
         if row.get("error"):
+            row["vectors"] = np.zeros((0, self.encoder.dim), np.float32)
             return row
         try:
             step = self.settings.embed_batch_size
             parts = [self.encoder.embed_images(list(frames[i : i + step])) for i in range(0, len(frames), step)]
             row["vectors"] = np.concatenate(parts) if parts else np.zeros((0, self.encoder.dim), np.float32)
-            row["encoder"] = self.encoder.key
         except Exception as e:
             _fail(row, "embed", e)
         return row
