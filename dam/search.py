@@ -81,7 +81,8 @@ def vector_candidates(store: VectorStore, key: str, vector: np.ndarray, n: int, 
 def fuse(catalog: Catalog, ranked_lists: list[list[Candidate]], limit: int, filters: Filters | None = None,
          per_asset: int = 1) -> list[Hit]:
     """Reciprocal-rank fusion across signals (pictures, names, text), scaled so a moment ranked
-    first by every signal scores 1.0; then the best `per_asset` moments of each asset."""
+    first by every signal scores 1.0; then the best `per_asset` moments of each asset. With a
+    single signal the score is that signal's own (cosine similarity for a picture query)."""
     filters = filters or Filters()
     lists = [lst for lst in ranked_lists if lst]
     scored: dict[tuple, float] = defaultdict(float)
@@ -103,7 +104,7 @@ def fuse(catalog: Catalog, ranked_lists: list[list[Candidate]], limit: int, filt
     for key, s in scored.items():
         a = assets.get(key[0])
         if a is not None and filters.accept(a):
-            per[key[0]].append((s, best[key]))
+            per[key[0]].append((best[key].score if len(lists) == 1 else s, best[key]))
     hits: list[Hit] = []
     for aid, moments in per.items():
         moments.sort(key=lambda x: (-x[0], -x[1].score))
