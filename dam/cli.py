@@ -232,6 +232,30 @@ def scenes(ctx: click.Context, file: str, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--host", help="Address to listen on (default 127.0.0.1, env DAM_HOST). 0.0.0.0 exposes it: set DAM_API_TOKEN.")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default 8000, env DAM_PORT).")
+@click.option("--root", "roots", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Media root the server may read (repeatable; default DAM_MEDIA_ROOTS, else the current folder).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, roots: tuple[Path, ...]) -> None:
+    """Start the HTTP API and web UI (Ray Serve) on embedded defaults."""
+    from dam.serve.app import run
+
+    settings = ctx.obj["settings"]
+    update = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    if roots:
+        update["media_roots"] = list(roots)
+    elif not settings.media_roots:
+        update["media_roots"] = [Path.cwd()]
+    settings = settings.model_copy(update=update)
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_token:
+        err.print("[yellow]warning:[/] listening beyond this machine without DAM_API_TOKEN: anyone can ingest")
+    err.print(f"dam serving http://{settings.host}:{settings.port}  (media roots: "
+              f"{', '.join(str(r) for r in settings.resolved_roots())}; Ctrl-C stops)")
+    run(settings, blocking=True)
+
+
+@cli.command()
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context

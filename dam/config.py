@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     similar_scene_similarity: float = Field(0.9)
     search_limit: int = Field(20, ge=1, le=1000)
 
+    api_token: str | None = Field(None, description="Bearer token required on mutating HTTP routes when set.")
+    host: str = Field("127.0.0.1", description="Where `dam serve` listens; loopback unless you mean it.")
+    port: int = Field(8000, ge=1, le=65535)
+    max_upload_mb: int = Field(4096, ge=1, description="Largest file accepted by POST /upload.")
+    max_query_image_mb: int = Field(20, ge=1, description="Largest picture accepted by POST /search/image.")
+
     @field_validator("media_roots", mode="before")
     @classmethod
     def _split_roots(cls, v: object) -> object:

@@ -4,6 +4,7 @@ batch jobs all call these methods, so every entry point behaves the same."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -36,6 +37,81 @@ class _Quiet:
     def start(self, label: str, total: float, unit: str = "files") -> None: ...
     def advance(self, amount: float = 1, note: str = "") -> None: ...
     def finish(self) -> None: ...
+
+
+@dataclass
+class QueryVectors:
+    text: str | None = None
+    image: np.ndarray | None = None  # the query picture, in the image encoder's space
+    visual_text: np.ndarray | None = None  # the text, in the image encoder's space (CLIP only)
+    sentence: np.ndarray | None = None  # the text, in the sentence encoder's space
+
+
+class IngestRun:
+    """One ingest job in flight: its report, what still needs L1+, and the catalog job row,
+    which is kept up to date (stage, counts, errors) so other processes can watch it."""
+
+    def __init__(self, job: str, report: IngestReport, levels: str, catalog: Catalog):
+        self.job, self.report, self.levels, self.catalog = job, report, levels, catalog
+        self.todo: list[Asset] = []
+        self.progress: Progress = _Quiet()
+        self.started = time.monotonic()
+        self.closed = False
+        self._flushed = 0
+        self._last = 0.0
+
+    def flush(self, stage: str | None = None, done: float | None = None, total: float | None = None,
+              force: bool = False) -> None:
+        now_ = time.monotonic()
+        if not force and now_ - self._last < 0.5:
+            return
+        self._last = now_
+        errors = self.report.errors
+        for err in errors[self._flushed:]:
+            self.catalog.record_error(self.job, err)
+        self._flushed = len(errors)
+        detail = {"levels": self.levels, "video_seconds": round(self.report.video_seconds, 2),
+                  "seconds": round(now_ - self.started, 2)}
+        if stage is not None:
+            detail.update(stage=stage, stage_done=round(done or 0, 2), stage_total=round(total or 0, 2))
+        self.catalog.update_job(self.job, done=self.report.indexed + self.report.unchanged,
+                                failed=len({e.path for e in errors}), detail=detail)
+
+    def refresh_levels(self) -> None:
+        for entry in self.report.assets:
+            a = self.catalog.asset(entry["uuid"])
+            entry["levels"] = a.levels if a else {}
+
+    def close(self, status: str) -> None:
+        r = self.report
+        self.refresh_levels()
+        r.failed = len({e.path for e in r.errors})
+        r.seconds = time.monotonic() - self.started
+        self.flush(stage="finished", force=True)
+        self.catalog.update_job(self.job, status=status)
+        self.closed = True
+
+
+class JobProgress:
+    """Forwards progress to a terminal (or nothing) and mirrors it into the job row."""
+
+    def __init__(self, run: IngestRun, inner: Progress):
+        self.run, self.inner = run, inner
+        self.label, self.total, self.done = "", 0.0, 0.0
+
+    def start(self, label: str, total: float, unit: str = "files") -> None:
+        self.label, self.total, self.done = label, total, 0.0
+        self.inner.start(label, total, unit)
+        self.run.flush(label, 0, total, force=True)
+
+    def advance(self, amount: float = 1, note: str = "") -> None:
+        self.done += amount
+        self.inner.advance(amount, note)
+        self.run.flush(self.label, self.done, self.total)
+
+    def finish(self) -> None:
+        self.inner.finish()
+        self.run.flush(self.label, self.total, self.total, force=True)
 
 
 class Library:
@@ -105,38 +181,50 @@ class Library:
                progress: Progress | None = None) -> IngestReport:
         """Register files, store L0 at once, then L1/L2 through the Ray pipeline and L3 links.
         `levels` is the highest level to build (L0 stops after the fast part)."""
-        t0 = time.monotonic()
-        p = progress or _Quiet()
+        run = self.begin_ingest(paths, implicit_root, levels, progress)
+        self.finish_ingest(run)
+        return run.report
+
+    def begin_ingest(self, paths: Iterable[str | Path], implicit_root: bool = False, levels: str = "L3",
+                     progress: Progress | None = None) -> IngestRun:
+        """The fast part, done while the caller waits: register every file and store its L0."""
         job = self.catalog.start_job("ingest")
-        report = IngestReport(job=job)
-        files = self._expand(paths, implicit_root, report)
-        self.catalog.update_job(job, total=len(files), detail={"levels": levels})
+        run = IngestRun(job=job, report=IngestReport(job=job), levels=levels, catalog=self.catalog)
+        run.progress = JobProgress(run, progress or _Quiet())
+        files = self._expand(paths, implicit_root, run.report)
+        self.catalog.update_job(job, total=len(files))
+        p = run.progress
         p.start("registering", len(files))
         todo: list[Asset] = []
         for path in files:
             r = register(self.catalog, path)
             p.advance(1, path.name)
-            self._after_register(r, report, todo)
+            self._after_register(r, run.report, todo)
         p.finish()
-        todo = list({a.id: a for a in todo}.values())
+        run.todo = list({a.id: a for a in todo}.values())
         try:
-            self._level0(todo, report, p)
-            if levels != "L0":
-                done = self._levels12(todo, report, p)
-                if levels == "L3" and done:
-                    self._level3(done, p)
+            self._level0(run.todo, run.report, p)
+        except BaseException:
+            run.close("failed")
+            raise
+        run.refresh_levels()
+        if levels == "L0":
+            run.close("done")
+        return run
+
+    def finish_ingest(self, run: IngestRun) -> IngestReport:
+        """The long part (may run in the background): L1/L2 on Ray, then L3 links."""
+        if run.closed:
+            return run.report
+        status = "failed"
+        try:
+            done = self._levels12(run.todo, run.report, run.progress)
+            if run.levels == "L3" and done:
+                self._level3(done, run.progress)
+            status = "done"
         finally:
-            for err in report.errors:
-                self.catalog.record_error(job, err)
-            for entry in report.assets:
-                a = self.catalog.asset(entry["uuid"])
-                entry["levels"] = a.levels if a else {}
-            report.failed = len({e.path for e in report.errors})
-            report.seconds = time.monotonic() - t0
-            self.catalog.update_job(job, status="done", done=report.indexed + report.unchanged, failed=report.failed,
-                                    detail={"levels": levels, "video_seconds": report.video_seconds,
-                                            "seconds": round(report.seconds, 2)})
-        return report
+            run.close(status)
+        return run.report
 
     def _after_register(self, r: Registered, report: IngestReport, todo: list[Asset]) -> None:
         if r.status == "error" or (r.status == "skipped" and r.error):
@@ -196,7 +284,7 @@ class Library:
             p.advance(1, a.name)
         if docs:
             vecs = self.text_encoder.embed(docs)
-            self.store.upsert("text", self.text_encoder.key, doc_ids, vecs, doc_meta, documents=docs)
+            self.store.upsert("text", self.text_encoder_key, doc_ids, vecs, doc_meta, documents=docs)
         p.finish()
 
     def _document(self, a: Asset) -> str:
@@ -304,25 +392,42 @@ class Library:
 
     # --- search ----------------------------------------------------------------------------
 
+    def encode_query(self, text: str | None = None, image: np.ndarray | None = None) -> QueryVectors:
+        """Query vectors; the HTTP app does this in its own (batched, GPU) deployment."""
+        q = QueryVectors(text=text)
+        if image is not None:
+            q.image = self.image_encoder.embed_images([image])[0]
+        if text:
+            tvec = self.image_encoder.embed_text([text])
+            q.visual_text = None if tvec is None else tvec[0]
+            q.sentence = self.text_encoder.embed([text])[0]
+        return q
+
     def search(self, text: str | None = None, image: np.ndarray | None = None, limit: int | None = None,
-               filters: Filters | None = None) -> list[Hit]:
+               filters: Filters | None = None, query: QueryVectors | None = None) -> list[Hit]:
+        q = query or self.encode_query(text, image)
+        text = q.text
         limit = limit or self.settings.search_limit
         n = max(50, limit * 5)
         lists: list[list[Candidate]] = []
-        if image is not None:
-            vec = self.image_encoder.embed_images([image])[0]
-            lists.append(vector_candidates(self.store, self.key, vec, n, "looks like the query image"))
+        if q.image is not None:
+            lists.append(vector_candidates(self.store, self.key, q.image, n, "looks like the query image"))
         if text:
-            tvec = self.image_encoder.embed_text([text])
-            if tvec is not None:
-                lists.append(vector_candidates(self.store, self.key, tvec[0], n, f"pictures match “{text}”"))
+            if q.visual_text is not None:
+                lists.append(vector_candidates(self.store, self.key, q.visual_text, n, f"pictures match “{text}”"))
             lists.append([Candidate(aid, "text", score, None, None, f"name/metadata match “{text}”")
                           for aid, score in self.catalog.text_search(text, n)])
-            q = self.text_encoder.embed([text])[0]
-            sem = self.store.query("text", self.text_encoder.key, q, n)
-            lists.append([Candidate(m.meta["asset_id"], "text", m.score, m.meta.get("start"), None,
-                                    f"description close to “{text}”") for m in sem if m.score > 0.25])
+            if q.sentence is not None:
+                sem = self.store.query("text", self.text_encoder_key, q.sentence, n)
+                lists.append([Candidate(m.meta["asset_id"], "text", m.score, m.meta.get("start"), None,
+                                        f"description close to “{text}”") for m in sem if m.score > 0.25])
         return fuse(self.catalog, lists, limit, filters)
+
+    @property
+    def text_encoder_key(self) -> str:
+        from dam.encoders.text import text_key
+
+        return text_key(self.settings.text_model)
 
     def get_recent(self, limit: int = 20) -> list[Asset]:
         return self.catalog.recent(limit)

@@ -132,9 +132,8 @@ def test_bad_inputs_are_reported_and_nothing_is_lost(media, ray_cluster, tmp_pat
     bad = {e.path.rsplit("/", 1)[-1]: e.reason for e in report.errors}
     assert set(bad) == {"empty.mp4", "notes.mp4", "random.mov", "truncated.mp4", "truncated_tail.mp4", "does-not-exist"}
     assert "truncated" in bad["truncated.mp4"] and "empty" in bad["empty.mp4"]
-    assert "truncated: only" in bad["truncated_tail.mp4"]  # found by the pipeline's decode stage
-    tail = asset(lib, folder / "truncated_tail.mp4")
-    assert tail.status == "error" and tail.levels == {"L0": 1}
+    assert "truncated" in bad["truncated_tail.mp4"]  # at open or by the pipeline, as the cut falls
+    assert asset(lib, folder / "truncated_tail.mp4").status == "error"
     good = asset(lib, folder / "good.mp4")
     assert good.status == "indexed" and good.levels["L2"] == 3
     assert asset(lib, folder / "audio_only.m4a").kind == "audio"
@@ -169,3 +168,19 @@ def test_changing_encoder_reindexes_into_a_new_space(media, ray_cluster, tmp_pat
     saved = torch.load(ckpt)
     loaded = lib.image_encoder.model.state_dict()
     assert all(torch.equal(saved[k], loaded[k].cpu()) for k in saved)  # the checkpoint's weights, not random ones
+
+
+def test_a_failing_shard_flows_through_the_pipeline_as_an_error_row(media, ray_cluster, settings):
+    from dam.datasets.pipeline import run_shards
+    from dam.datasets.shards import plan_shards
+    from dam.library import Library
+
+    lib = Library(settings)
+    lib.ingest([media["other"]], implicit_root=True, levels="L0")
+    good = plan_shards(lib.asset(str(media["other"])), 60)[0]
+    past_end = {**good, "shard": 1, "start": 10_000, "end": 11_000}
+    lies = {**good, "shard": 2, "expected_frames": 10 * good["expected_frames"]}  # header promises more
+    rows = {r["shard"]: r for r in run_shards(settings, [good, past_end, lies])}
+    assert rows[0]["error"] == "" and len(rows[0]["vectors"]) == len(rows[0]["index"]) > 0
+    assert "past the end" in rows[1]["error"] and "truncated: only" in rows[2]["error"]
+    assert set(rows[1]) == set(rows[0])  # one row shape, failed or not

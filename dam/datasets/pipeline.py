@@ -45,11 +45,17 @@ def run_shards(settings: Settings, shards: list[dict]) -> Iterator[dict]:
     conf = settings.model_dump(mode="json")
     gpus = gpus_per_actor(settings)
     gpu_share = min(gpus, 0.5) if gpus else 0
+    model_cpus = 0.25 if gpus else 0.5
+    # One decode actor plus the two model actors must fit in what is free now (a laptop running
+    # `dam serve` has given some CPUs to Serve); otherwise Ray Data would wait for them forever.
+    free = ray.available_resources().get("CPU", 0.0)
+    scale = min(1.0, max(free, 0.1) / (1.0 + 2 * model_cpus * settings.embed_concurrency))
     ds = ray.data.from_items(shards, override_num_blocks=len(shards))
-    ds = ds.map(_bind(DecodeShard, conf), num_cpus=1, compute=ActorPoolStrategy(min_size=1, max_size=settings.decode_concurrency))
-    ds = ds.map(_bind(DetectShots, conf), num_cpus=0.25 if gpus else 0.5, num_gpus=gpu_share,
+    ds = ds.map(_bind(DecodeShard, conf), num_cpus=scale,
+                compute=ActorPoolStrategy(min_size=1, max_size=settings.decode_concurrency))
+    ds = ds.map(_bind(DetectShots, conf), num_cpus=model_cpus * scale, num_gpus=gpu_share,
                 compute=ActorPoolStrategy(size=settings.embed_concurrency))
-    ds = ds.map(_bind(EmbedFrames, conf), num_cpus=0.25 if gpus else 0.5, num_gpus=gpu_share,
+    ds = ds.map(_bind(EmbedFrames, conf), num_cpus=model_cpus * scale, num_gpus=gpu_share,
                 compute=ActorPoolStrategy(size=settings.embed_concurrency))
     yield from ds.iter_rows()
 

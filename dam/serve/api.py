@@ -1,0 +1,313 @@
+"""The HTTP ingress: FastAPI routes over the Serve deployments, plus the web UI.
+
+Every error is JSON `{error, detail}`; mutating routes need the bearer token when one is set;
+paths are resolved inside the media roots only; no filename ever reaches a shell."""
+
+
+import asyncio
+import hmac
+import io
+import json
+import os
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from ray import serve
+from starlette.exceptions import HTTPException
+
+from dam.config import Settings
+from dam.paths import PathNotAllowed, inside_roots
+from dam.serve.models import IngestAccepted, IngestRequest, SearchResults, SeedIngestAccepted, SeedIngestRequest
+
+STATIC = Path(__file__).parent / "static"
+app = FastAPI(title="dam", version="0.1.0",
+              description="Index footage, find any moment by text or by example. Errors are `{error, detail}`.")
+
+
+class ApiError(HTTPException):
+    def __init__(self, status: int, error: str, detail: str):
+        super().__init__(status, detail)
+        self.error = error
+
+
+@app.exception_handler(HTTPException)
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    error = getattr(exc, "error", None) or {401: "unauthorized", 403: "forbidden", 404: "not_found",
+                                            405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "error")
+    return JSONResponse({"error": error, "detail": exc.detail}, status_code=exc.status_code,
+                        headers=getattr(exc, "headers", None))
+
+
+@app.exception_handler(RequestValidationError)
+async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    detail = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
+    return JSONResponse({"error": "invalid_request", "detail": detail}, status_code=422)
+
+
+@app.exception_handler(PathNotAllowed)
+async def _forbidden(request: Request, exc: PathNotAllowed) -> JSONResponse:
+    return JSONResponse({"error": "path_not_allowed", "detail": str(exc)}, status_code=403)
+
+
+@app.exception_handler(Exception)
+async def _crash(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"error": "internal_error", "detail": f"{type(exc).__name__}: the server could not do this"},
+                        status_code=500)
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def require_token(request: Request, settings: Settings = Depends(_settings)) -> None:
+    """Mutating routes: `Authorization: Bearer <DAM_API_TOKEN>` when a token is configured."""
+    if not settings.api_token:
+        return
+    header = request.headers.get("authorization", "")
+    given = header[7:] if header.lower().startswith("bearer ") else request.query_params.get("token", "")
+    if not hmac.compare_digest(given.encode(), settings.api_token.encode()):
+        raise ApiError(401, "unauthorized", "this route needs `Authorization: Bearer <token>` (DAM_API_TOKEN)")
+
+
+def safe_name(name: str) -> str:
+    """An upload's file name, reduced to a plain name that cannot leave its folder."""
+    name = unicodedata.normalize("NFC", Path(name.replace("\\", "/")).name)
+    name = re.sub(r"[\x00-\x1f\x7f/]", "", name).strip().lstrip(".")
+    return name[:200] or "upload"
+
+
+def _thumb_url(asset_id: str, path: str | None) -> str | None:
+    if not path:
+        return None
+    stem = Path(path).stem
+    if stem == "poster":
+        return f"/assets/{asset_id}/poster"
+    m = re.fullmatch(r"scene-(\d+)", stem)
+    return f"/assets/{asset_id}/scenes/{int(m.group(1))}/thumbnail" if m else None
+
+
+def _hits(raw: list[dict]) -> dict:
+    for h in raw:
+        h["thumbnail"] = _thumb_url(h["asset_id"], h.get("thumbnail"))
+    return {"hits": raw}
+
+
+def _asset_urls(a: dict) -> dict:
+    a["poster"] = _thumb_url(a["id"], a.get("poster"))
+    for s in a.get("scenes", []):
+        s["thumbnail"] = _thumb_url(a["id"], s.get("thumbnail"))
+    return a
+
+
+def _filters(kind: str | None) -> dict:
+    return {"kind": kind} if kind else {}
+
+
+async def _read_limited(upload: UploadFile, limit_mb: int) -> bytes:
+    limit = limit_mb << 20
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, "too_large", f"the file is larger than {limit_mb} MB")
+    return data
+
+
+@serve.deployment(num_replicas=1, ray_actor_options={"num_cpus": 0})
+@serve.ingress(app)
+class Api:
+    def __init__(self, library, encoder, settings: dict):
+        self.library, self.encoder = library, encoder
+        self.settings = Settings(**settings)
+        app.state.settings = self.settings
+
+    def _roots(self) -> list[Path]:
+        return self.settings.resolved_roots()
+
+    def _inside(self, path: str) -> Path:
+        return inside_roots(path, self._roots())
+
+    # --- health and overview ---
+    @app.get("/healthz")
+    async def healthz(self) -> dict:
+        return {"status": "ok"}
+
+    @app.get("/stats")
+    async def stats(self) -> dict:
+        return await self.library.stats.remote()
+
+    @app.get("/paths")
+    async def paths(self) -> dict:
+        return {"roots": [{"path": str(r), "exists": r.is_dir()} for r in self._roots()]}
+
+    # --- scan and ingest ---
+    @app.post("/scan", dependencies=[Depends(require_token)])
+    async def scan(self, dir: str = Query(..., min_length=1, max_length=4096)) -> dict:
+        root = self._inside(dir)
+        if not root.is_dir():
+            raise ApiError(404, "not_found", f"{dir} is not a folder")
+        return await self.library.scan.remote(str(root))
+
+    @app.post("/ingest", status_code=202, response_model=IngestAccepted, dependencies=[Depends(require_token)])
+    async def ingest(self, body: IngestRequest) -> dict:
+        paths = [str(self._inside(p)) for p in body.paths]
+        missing = [p for p in paths if not os.path.exists(p)]
+        if missing:
+            raise ApiError(404, "not_found", f"no such file or folder: {missing[0]}")
+        return await self.library.start_ingest.remote(paths, body.levels)
+
+    @app.post("/api/embedding/videos/ingest", status_code=202, response_model=SeedIngestAccepted,
+              dependencies=[Depends(require_token)])
+    async def seed_ingest(self, body: SeedIngestRequest) -> dict:
+        path = self._inside(body.path)
+        if not path.exists():
+            raise ApiError(404, "not_found", f"no such file or folder: {body.path}")
+        out = await self.library.start_ingest.remote([str(path)], "L3" if body.generate_levels else "L0")
+        first = out["assets"][0] if out["assets"] else None
+        if first is None and out["errors"]:
+            raise ApiError(422, "unreadable_media", out["errors"][0]["reason"])
+        return {"uuid": first["uuid"] if first else None, "levels": first["levels"] if first else {},
+                "job": out["job"], "errors": out["errors"]}
+
+    @app.post("/upload", status_code=202, response_model=IngestAccepted, dependencies=[Depends(require_token)])
+    async def upload(self, request: Request, files: list[UploadFile] = File(...)) -> dict:
+        roots = self._roots()
+        if not roots:
+            raise ApiError(409, "no_media_root", "configure DAM_MEDIA_ROOTS: uploads are stored in the first root")
+        limit = self.settings.max_upload_mb << 20
+        if int(request.headers.get("content-length") or 0) > limit * max(1, len(files)):
+            raise ApiError(413, "too_large", f"uploads are limited to {self.settings.max_upload_mb} MB per file")
+        folder = roots[0] / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        saved = []
+        for f in files:
+            dest = folder / safe_name(f.filename or "upload")
+            stem, n = dest.stem, 1
+            while dest.exists():
+                dest, n = dest.with_name(f"{stem} ({n}){dest.suffix}"), n + 1
+            tmp = dest.with_name(f".{dest.name}.part")
+            size = 0
+            try:
+                with open(tmp, "wb") as out:
+                    while chunk := await f.read(1 << 20):
+                        size += len(chunk)
+                        if size > limit:
+                            raise ApiError(413, "too_large", f"{f.filename} is larger than {self.settings.max_upload_mb} MB")
+                        out.write(chunk)
+                os.replace(tmp, dest)
+            finally:
+                tmp.unlink(missing_ok=True)
+            saved.append(str(dest))
+        return await self.library.start_ingest.remote(saved, "L3")
+
+    # --- jobs ---
+    @app.get("/jobs")
+    async def jobs(self, limit: int = Query(20, ge=1, le=500)) -> list[dict]:
+        return await self.library.jobs.remote(limit)
+
+    @app.get("/batches")
+    async def batches(self, limit: int = Query(20, ge=1, le=500)) -> list[dict]:
+        """Ingest batches with their counts (the seed's name for ingest jobs)."""
+        return await self.library.jobs.remote(limit, "ingest")
+
+    @app.get("/jobs/{job_id}/status")
+    async def job_status(self, job_id: str) -> dict:
+        job = await self.library.job.remote(job_id)
+        if job is None:
+            raise ApiError(404, "not_found", f"no job {job_id!r}")
+        return job
+
+    @app.get("/jobs/{job_id}/events")
+    async def job_events(self, job_id: str) -> StreamingResponse:
+        """Server-sent events: the job as JSON each time it changes, until it ends."""
+        if await self.library.job.remote(job_id) is None:
+            raise ApiError(404, "not_found", f"no job {job_id!r}")
+
+        async def stream():
+            last = None
+            for _ in range(36_000):  # an hour at most per connection; the browser reconnects
+                job = await self.library.job.remote(job_id)
+                text = json.dumps(job)
+                if text != last:
+                    yield f"data: {text}\n\n"
+                    last = text
+                if job["status"] in ("done", "failed"):
+                    return
+                await asyncio.sleep(0.1)
+
+        return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+    # --- search ---
+    @app.get("/search", response_model=SearchResults)
+    async def search(self, q: str = Query(..., min_length=1, max_length=500),
+                     type: str | None = Query(None, pattern="^(video|image|audio)$"),
+                     limit: int = Query(20, ge=1, le=200)) -> dict:
+        visual, sentence = await self.encoder.encode_text.remote(q)
+        return _hits(await self.library.search.remote(q, None, visual, sentence, limit, _filters(type)))
+
+    @app.post("/search/image", response_model=SearchResults)
+    async def search_image(self, file: UploadFile = File(...),
+                           type: str | None = Query(None, pattern="^(video|image|audio)$"),
+                           limit: int = Query(20, ge=1, le=200)) -> dict:
+        from PIL import Image, UnidentifiedImageError
+
+        data = await _read_limited(file, self.settings.max_query_image_mb)
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                picture = np.asarray(im.convert("RGB"))
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+            raise ApiError(422, "unreadable_image", "the upload is not a picture dam can read") from None
+        vec = await self.encoder.encode_image.remote(picture)
+        return _hits(await self.library.search.remote(None, vec, None, None, limit, _filters(type)))
+
+    # --- assets ---
+    @app.get("/assets")
+    async def assets(self, limit: int = Query(24, ge=1, le=500)) -> list[dict]:
+        return [_asset_urls(a) for a in await self.library.recent.remote(limit)]
+
+    async def _asset(self, asset_id: str) -> dict:
+        a = await self.library.asset.remote(asset_id)
+        if a is None:
+            raise ApiError(404, "not_found", f"no asset {asset_id!r}")
+        return a
+
+    @app.get("/assets/{asset_id}")
+    async def asset(self, asset_id: str) -> dict:
+        return _asset_urls(await self._asset(asset_id))
+
+    @app.get("/assets/{asset_id}/scenes")
+    async def scenes(self, asset_id: str) -> list[dict]:
+        return _asset_urls(await self._asset(asset_id))["scenes"]
+
+    def _file(self, path: str | None, media_type: str | None = None) -> FileResponse:
+        if not path or not os.path.isfile(path):
+            raise ApiError(404, "not_found", "no such file")
+        return FileResponse(path, media_type=media_type)
+
+    @app.get("/assets/{asset_id}/poster")
+    async def poster(self, asset_id: str) -> FileResponse:
+        return self._file((await self._asset(asset_id)).get("poster"), "image/jpeg")
+
+    @app.get("/assets/{asset_id}/scenes/{index}/thumbnail")
+    async def scene_thumbnail(self, asset_id: str, index: int) -> FileResponse:
+        scenes = (await self._asset(asset_id))["scenes"]
+        scene = next((s for s in scenes if s["index"] == index), None)
+        return self._file(scene and scene.get("thumbnail"), "image/jpeg")
+
+    @app.api_route("/assets/{asset_id}/media", methods=["GET", "HEAD"])
+    async def media(self, asset_id: str) -> FileResponse:
+        """The original, with HTTP range requests so players can seek."""
+        a = await self._asset(asset_id)
+        return self._file(str(self._inside(a["path"])))
+
+    # --- web UI ---
+    @app.get("/", include_in_schema=False)
+    async def index(self) -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+
+app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")

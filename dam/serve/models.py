@@ -1,0 +1,43 @@
+"""Request and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from dam.schema import ErrorRecord, Hit
+
+
+class IngestRequest(BaseModel):
+    paths: list[str] = Field(min_length=1, max_length=10_000)
+    levels: Literal["L0", "L2", "L3"] = "L3"
+
+
+class SeedIngestRequest(BaseModel):
+    """The seed's body: one path; L1–L3 in the background unless generate_levels is false."""
+
+    path: str = Field(min_length=1, max_length=4096)
+    generate_levels: bool = True
+
+
+class IngestAccepted(BaseModel):
+    job: str
+    assets: list[dict]
+    errors: list[ErrorRecord]
+
+
+class SeedIngestAccepted(BaseModel):
+    uuid: str | None
+    levels: dict[str, int]
+    job: str
+    errors: list[ErrorRecord] = []
+
+
+class SearchResults(BaseModel):
+    hits: list[Hit]
+
+
+class ErrorBody(BaseModel):
+    error: str
+    detail: str | list | None = None
