@@ -4,7 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# --with-browser: also Chromium, which the end-to-end web UI test drives (headless).
 need_apt=()
+if [ "${1:-}" = "--with-browser" ]; then
+  command -v chromium >/dev/null || need_apt+=(chromium)
+fi
 command -v ffmpeg  >/dev/null || need_apt+=(ffmpeg)
 command -v ffprobe >/dev/null || need_apt+=(ffmpeg)
 command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)

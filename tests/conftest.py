@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+import time
 from pathlib import Path
+
+import httpx
 
 import pytest
 
@@ -87,3 +91,46 @@ def indexed(media, ray_cluster, tmp_path_factory):
 def copy_tree(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
+
+
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(media, ray_cluster, tmp_path_factory):
+    from ray import serve
+
+    from dam.serve.app import run
+
+    base = tmp_path_factory.mktemp("http")
+    root = base / "Footage"
+    shutil.copytree(media["good"], root / "good")
+    shutil.copy(media["bad"] / "notes.mp4", root / "good" / "notes.mp4")
+    outside = base / "outside"
+    outside.mkdir()
+    shutil.copy(media["other"], outside / "secret.mp4")
+    (root / "escape").symlink_to(outside)
+    settings = make_settings(base, media_roots=[root], api_token=TOKEN, port=free_port(), max_upload_mb=1,
+                             max_query_image_mb=1)
+    run(settings, blocking=False)
+    client = httpx.Client(base_url=f"http://127.0.0.1:{settings.port}", timeout=120)
+    yield {"client": client, "root": root, "outside": outside}
+    client.close()
+    serve.shutdown()
+
+
+def wait_for_job(client, job_id, timeout=300):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/jobs/{job_id}/status").json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} did not finish: {job}")

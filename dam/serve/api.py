@@ -17,7 +17,6 @@ import numpy as np
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
-from fastapi.staticfiles import StaticFiles
 from ray import serve
 from starlette.exceptions import HTTPException
 
@@ -309,5 +308,10 @@ class Api:
     async def index(self) -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
-
-app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    @app.get("/static/{name}", include_in_schema=False)
+    async def static(self, name: str) -> FileResponse:
+        """The UI's own files; a plain name only, so nothing outside static/ is reachable."""
+        path = STATIC / name
+        if not re.fullmatch(r"[\w-]+\.(js|css|html|svg|png|ico)", name) or not path.is_file():
+            raise ApiError(404, "not_found", f"no static file {name!r}")
+        return FileResponse(path)

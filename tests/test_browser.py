@@ -1,0 +1,69 @@
+"""End to end in headless Chromium: ingest a folder from the page, watch the job finish,
+search, play a result in place, open the asset with its scene strip. Screenshots land in
+tests/output/ for a person to look at."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dam.samples import Shot, make_video
+from conftest import TOKEN
+
+OUT = Path(__file__).parent / "output"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is installed by `scripts/setup.sh --with-browser`")
+
+
+@pytest.fixture
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1440, "height": 900}, base_url=str(server["client"].base_url))
+        page.add_init_script(f"localStorage.setItem('dam-token', '{TOKEN}')")
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            yield page
+        finally:
+            OUT.mkdir(exist_ok=True)
+            page.screenshot(path=OUT / "browser-last.png")  # what the page showed at the end, pass or fail
+            browser.close()
+        assert errors == [], errors
+
+
+def test_ingest_search_play_and_open_asset(server, page):
+    folder = server["root"] / "browser"
+    make_video(folder / "harbour_walk.mp4", [Shot("sunset", 3), Shot("cells", 3), Shot("bars", 3, "dissolve")],
+               size=(480, 270))
+    OUT.mkdir(exist_ok=True)
+    page.goto("/")
+    page.get_by_test_id("ingest-path").fill(str(folder))
+    page.get_by_test_id("ingest-button").click()
+    job = page.get_by_test_id("job").first
+    job.wait_for()
+    page.wait_for_selector('[data-testid="job"][data-status="done"]', timeout=240_000)
+    page.screenshot(path=OUT / "browser-1-ingested.png")
+
+    page.get_by_test_id("search-input").fill("harbour walk")
+    page.get_by_test_id("search-input").press("Enter")
+    card = page.locator('[data-testid="result-card"].hit').first  # a search hit, not a Recent card
+    card.wait_for(timeout=30_000)
+    assert "harbour_walk.mp4" in card.inner_text()
+    card.click()
+    video = card.locator("video")
+    video.wait_for(timeout=10_000)
+    assert "/media" in video.get_attribute("src")
+    page.screenshot(path=OUT / "browser-2-search.png")
+
+    card.get_by_test_id("open-asset").click()
+    view = page.get_by_test_id("asset-view")
+    view.wait_for()
+    strip = page.get_by_test_id("scene-strip")
+    strip.locator("img").first.wait_for(timeout=10_000)
+    assert strip.locator("[data-testid=scene]").count() == 3
+    page.screenshot(path=OUT / "browser-3-asset.png")
