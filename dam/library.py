@@ -170,7 +170,14 @@ class Library:
                 report.errors.append(ErrorRecord(path=str(raw), reason=str(e), stage="paths"))
                 continue
             if p.is_dir():
-                files.extend(walk_files(p))
+                roots = self.settings.resolved_roots()
+                for f in walk_files(p):
+                    try:  # a symlink inside a root may point outside it
+                        if roots:
+                            inside_roots(f, roots)
+                        files.append(f)
+                    except PathNotAllowed as e:
+                        report.errors.append(ErrorRecord(path=str(f), reason=str(e), stage="paths"))
             elif p.is_file():
                 files.append(p)
             else:

@@ -115,6 +115,15 @@ def test_paths_outside_the_roots_are_forbidden(server, path):
     assert r.status_code == 403
 
 
+def test_a_symlink_out_of_the_root_is_not_followed_by_a_folder_ingest(server):
+    c = server["client"]
+    r = c.post("/ingest", json={"paths": [str(server["root"])], "levels": "L0"}, headers=AUTH)
+    assert r.status_code == 202
+    assert not any("secret.mp4" in a["path"] for a in r.json()["assets"])
+    assert any(e["path"].endswith("escape/secret.mp4") and e["stage"] == "paths" for e in r.json()["errors"])
+    wait_for_job(c, r.json()["job"])
+
+
 def test_encoded_traversal_in_a_query_string(server):
     c = server["client"]
     r = c.post(f"/scan?dir={server['root']}/%2e%2e/outside", headers=AUTH)

@@ -8,6 +8,7 @@ import asyncio
 import hmac
 import io
 import json
+import logging
 import os
 import re
 import unicodedata
@@ -25,6 +26,7 @@ from dam.paths import PathNotAllowed, inside_roots
 from dam.serve.models import IngestAccepted, IngestRequest, SearchResults, SeedIngestAccepted, SeedIngestRequest
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("ray.serve")
 app = FastAPI(title="dam", version="0.1.0",
               description="Index footage, find any moment by text or by example. Errors are `{error, detail}`.")
 
@@ -56,6 +58,7 @@ async def _forbidden(request: Request, exc: PathNotAllowed) -> JSONResponse:
 
 @app.exception_handler(Exception)
 async def _crash(request: Request, exc: Exception) -> JSONResponse:
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)  # the trace stays in the server log
     return JSONResponse({"error": "internal_error", "detail": f"{type(exc).__name__}: the server could not do this"},
                         status_code=500)
 
