@@ -15,11 +15,11 @@ TARGETS = {"decode": ("ratio", 0.8), "ingest": ("ratio", 5.0), "shots": ("f1_vs_
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--only", default="decode,ingest,shots")
+    ap.add_argument("--only", default="decode,ingest,shots,search")
     args = ap.parse_args()
-    from benchmarks import decode, ingest, shots
+    from benchmarks import decode, ingest, search, shots
 
-    runners = {"decode": decode.run, "ingest": ingest.run, "shots": shots.run}
+    runners = {"decode": decode.run, "ingest": ingest.run, "shots": shots.run, "search": search.run}
     out = Path(__file__).parent / "results" / "latest.json"
     results = json.loads(out.read_text()) if out.exists() else {}  # --only refreshes just those entries
     results["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
@@ -39,6 +39,10 @@ def main() -> None:
     if "shots" in results:
         for det, r in results["shots"]["detectors"].items():
             print(f"  {det:<24} F1 {r['f1']:.3f}  cuts {r['cut_recall']:.2f}  gradual {r['gradual_recall']:.2f}  {r['frames_per_s']:>7} fps")
+    for size, r in results.get("search", {}).items():
+        if isinstance(r, dict) and "p50_ms" in r:
+            print(f"search {size:>5}: p50 {r['p50_ms']} ms (< 30)  p99 {r['p99_ms']} ms (< 150)  "
+                  f"recall@10 {r['recall_at_10']} (≥ 0.95)  {r['throughput_rps']} req/s, {r['clients']} clients")
     print(f"\nfull results: {out}")
 
 

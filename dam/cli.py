@@ -312,6 +312,7 @@ def demo(ctx: click.Context, media: Path | None, queries: tuple[str, ...]) -> No
         out.print(f"\n[bold]dam search --image {poster}[/]")
         ctx.invoke(search, text=None, image=Path(poster), limit=5, kind=None, after=None, before=None,
                    min_duration=None, max_duration=None, min_height=None, as_json=False)
+    out.print("\nnext: [bold].venv/bin/dam serve[/] and open http://127.0.0.1:8000 to browse the library")
 
 
 def main() -> None:

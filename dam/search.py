@@ -105,9 +105,12 @@ def fuse(catalog: Catalog, ranked_lists: list[list[Candidate]], limit: int, filt
         a = assets.get(key[0])
         if a is not None and filters.accept(a):
             per[key[0]].append((best[key].score if len(lists) == 1 else s, best[key]))
-    hits: list[Hit] = []
-    for aid, moments in per.items():
+    for moments in per.values():
         moments.sort(key=lambda x: (-x[0], -x[1].score))
+    # Only the assets that make the page need their scenes looked up.
+    ranked = sorted(per.items(), key=lambda kv: (-kv[1][0][0], -kv[1][0][1].score))[:limit]
+    hits: list[Hit] = []
+    for aid, moments in ranked:
         scenes = catalog.scenes(aid)
         for s, c in moments[:per_asset]:
             start, end = _moment(c, scenes, assets[aid])
@@ -115,5 +118,5 @@ def fuse(catalog: Catalog, ranked_lists: list[list[Candidate]], limit: int, filt
             hits.append(Hit(asset_id=aid, path=assets[aid].path, start=round(start, 3), end=round(end, 3),
                             at=c.at, score=round(s, 5), level=c.level, why=c.why, thumbnail=thumb,
                             moments=len(moments)))
-    hits.sort(key=lambda h: -h.score)  # stable: equal scores keep the similarity order above
+    hits.sort(key=lambda h: -h.score)  # stable: ties keep the order above
     return hits[:limit]

@@ -42,7 +42,8 @@ class VectorStore:
         name = f"{level}-{key}"
         if name not in self._cols:
             self._cols[name] = self.client.get_or_create_collection(
-                name, configuration={"hnsw": {"space": "cosine", "ef_search": 200, "ef_construction": 200}},
+                name, configuration={"hnsw": {"space": "cosine", "ef_search": 400, "ef_construction": 400,
+                                          "max_neighbors": 32}},  # recall@10 0.98 at 100k (benchmarks/search.py)
                 embedding_function=None,
             )
         return self._cols[name]

@@ -96,13 +96,13 @@ class QueryEncoder:
         self.image = load_image_encoder(s)
         self.text = load_text_encoder(s)
 
-    @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.005)
+    @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.001)
     async def encode_text(self, texts: list[str]) -> list[tuple]:
         visual = self.image.embed_text(texts)
         sentence = self.text.embed(texts)
         return [(None if visual is None else visual[i], sentence[i]) for i in range(len(texts))]
 
-    @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.005)
+    @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.001)
     async def encode_image(self, images: list[np.ndarray]) -> list[np.ndarray]:
         vecs = self.image.embed_images(images)
         return [vecs[i] for i in range(len(images))]

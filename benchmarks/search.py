@@ -1,0 +1,132 @@
+"""Search through HTTP: p50/p99 latency of POST /search/image with concurrent clients on
+127.0.0.1 at 10k and 100k L1 vectors, and recall@10 of Chroma's HNSW answers against exact
+brute force on the same vectors. The library is synthetic but shaped like footage: assets
+of shots, frames clustered around their shot."""
+
+from __future__ import annotations
+
+import io
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from dam.catalog import Catalog
+from dam.config import Settings
+from dam.encoders.builtin import BuiltinEncoder
+from dam.schema import MediaInfo, VideoStream
+from dam.store import VectorStore
+
+FRAMES_PER_ASSET, SHOTS_PER_ASSET = 100, 10
+
+
+def build_library(settings: Settings, n_vectors: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    dim = BuiltinEncoder.dim
+    catalog, store = Catalog(settings.catalog_path), VectorStore(settings)
+    info = MediaInfo(kind="video", container="mov,mp4", duration=100.0, size=1,
+                     video=VideoStream(width=1920, height=1080, fps=25.0))
+    all_vecs = []
+    for a in range(n_vectors // FRAMES_PER_ASSET):
+        aid = f"{a:016x}"
+        catalog.upsert_asset(aid, aid * 2, f"/bench/clip_{a:05d}.mp4", 1, 0.0, info)
+        catalog.set_asset(aid, status="indexed", encoder=BuiltinEncoder.key)
+        centres = rng.normal(size=(SHOTS_PER_ASSET, dim))
+        shot = np.repeat(np.arange(SHOTS_PER_ASSET), FRAMES_PER_ASSET // SHOTS_PER_ASSET)
+        vecs = centres[shot] + 0.35 * rng.normal(size=(FRAMES_PER_ASSET, dim))
+        vecs = (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
+        store.upsert("l1", BuiltinEncoder.key, [f"{aid}:l1:{i}" for i in range(FRAMES_PER_ASSET)], vecs,
+                     [{"asset_id": aid, "t": float(i), "frame": i * 25, "scene": int(shot[i]), "encoder": "bench"}
+                      for i in range(FRAMES_PER_ASSET)])
+        all_vecs.append(vecs)
+    catalog.close()
+    return np.concatenate(all_vecs)
+
+
+def recall_at_10(settings: Settings, vectors: np.ndarray, queries: int = 200, seed: int = 1) -> float:
+    rng = np.random.default_rng(seed)
+    store = VectorStore(settings)
+    picks = rng.choice(len(vectors), queries, replace=False)
+    q = vectors[picks] + 0.2 * rng.normal(size=(queries, vectors.shape[1])).astype(np.float32)
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    ids = np.array([f"{i // FRAMES_PER_ASSET:016x}:l1:{i % FRAMES_PER_ASSET}" for i in range(len(vectors))])
+    hits = 0
+    for qv in q:
+        exact = set(ids[np.argsort(-(vectors @ qv))[:10]])
+        found = {m.id for m in store.query("l1", BuiltinEncoder.key, qv, 10)}
+        hits += len(exact & found)
+    return hits / (10 * queries)
+
+
+def query_images(count: int = 16) -> list[bytes]:
+    from PIL import Image
+
+    rng = np.random.default_rng(2)
+    out = []
+    for _ in range(count):
+        buf = io.BytesIO()
+        Image.fromarray(rng.integers(0, 255, (90, 160, 3), dtype=np.uint8)).save(buf, format="JPEG")
+        out.append(buf.getvalue())
+    return out
+
+
+def load(base_url: str, clients: int = 8, per_client: int = 40) -> list[float]:
+    """A bounded load: `clients` threads, each sending `per_client` requests one after another."""
+    images = query_images()
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def client(k: int) -> None:
+        with httpx.Client(base_url=base_url, timeout=30) as c:
+            for i in range(per_client):
+                t0 = time.perf_counter()
+                r = c.post("/search/image", files={"file": ("q.jpg", images[(k + i) % len(images)], "image/jpeg")},
+                           params={"limit": 10})
+                dt = time.perf_counter() - t0
+                with lock:
+                    latencies.append(dt) if r.status_code == 200 else failures.append(r.text[:200])
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures or len(latencies) != clients * per_client:
+        raise RuntimeError(f"{len(failures)} failed requests, e.g. {failures[:1]}")
+    return latencies
+
+
+def run(sizes: tuple[int, ...] = (10_000, 100_000), clients: int = 4) -> dict:
+    from ray import serve
+
+    from dam.serve.app import run as serve_app
+
+    out = {}
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            settings = Settings(data_dir=Path(tmp) / "data", media_roots=[Path(tmp)], port=port)
+            t0 = time.perf_counter()
+            vectors = build_library(settings, n)
+            build_s = time.perf_counter() - t0
+            recall = recall_at_10(settings, vectors)
+            serve_app(settings, blocking=False)
+            base = f"http://127.0.0.1:{port}"
+            load(base, clients=2, per_client=5)  # warm up: replicas, caches, HNSW pages
+            t0 = time.perf_counter()
+            lat = np.asarray(load(base, clients=clients)) * 1000
+            wall = time.perf_counter() - t0
+            serve.shutdown()  # the next size gets its own port and a fresh proxy
+            out[f"{n // 1000}k"] = {"vectors": n, "clients": clients, "requests": len(lat),
+                                    "p50_ms": round(float(np.percentile(lat, 50)), 1),
+                                    "p99_ms": round(float(np.percentile(lat, 99)), 1),
+                                    "throughput_rps": round(len(lat) / wall, 1), "recall_at_10": round(recall, 3),
+                                    "build_s": round(build_s, 1)}
+    return out
