@@ -4,9 +4,9 @@ batch jobs all call these methods, so every entry point behaves the same."""
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -155,7 +155,8 @@ class Library:
         root = self.allowed(root, implicit_root)
         p = progress or _Quiet()
         p.start(f"scanning {root}", 0)
-        report = scan(self.catalog, root, on_file=lambda r: p.advance(1, r.path.name))
+        report = scan(self.catalog, root, on_file=lambda r: p.advance(1, r.path.name),
+                      roots=self.settings.resolved_roots())
         p.finish()
         return report
 

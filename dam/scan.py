@@ -11,7 +11,7 @@ from dam.catalog import Catalog
 from dam.media.hashing import asset_id, content_hash, stat_key
 from dam.media.probe import ProbeError, probe
 from dam.media.sniff import looks_like_media
-from dam.paths import walk_files
+from dam.paths import PathNotAllowed, inside_roots, walk_files
 from dam.schema import ErrorRecord, ScanReport
 
 
@@ -65,9 +65,11 @@ def _reject(catalog: Catalog, path: Path, size: int, mtime: float, reason: str) 
     return Registered(path, None, "error", reason)
 
 
-def scan(catalog: Catalog, root: Path, on_file: Callable[[Registered], None] | None = None) -> ScanReport:
+def scan(catalog: Catalog, root: Path, on_file: Callable[[Registered], None] | None = None,
+         roots: list[Path] | None = None) -> ScanReport:
     """Register every media file under root; mark files that disappeared. A missing root is an
-    error, never a reason to forget the library (it may be an unplugged drive)."""
+    error, never a reason to forget the library (it may be an unplugged drive). With `roots`,
+    a file reached through a symlink that leaves them is reported, not read."""
     t0 = time.monotonic()
     root = Path(root).resolve()
     if not root.is_dir():
@@ -76,6 +78,12 @@ def scan(catalog: Catalog, root: Path, on_file: Callable[[Registered], None] | N
     seen: set[str] = set()
     for path in walk_files(root):
         seen.add(str(path))
+        if roots:
+            try:
+                inside_roots(path, roots)
+            except PathNotAllowed as e:
+                report.errors.append(ErrorRecord(path=str(path), reason=str(e), stage="paths"))
+                continue
         r = register(catalog, path)
         report.seen += 1
         if r.status == "error":

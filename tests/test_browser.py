@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import TOKEN
 
 from dam.samples import Shot, make_video
-from conftest import TOKEN
 
 OUT = Path(__file__).parent / "output"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

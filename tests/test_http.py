@@ -4,8 +4,8 @@ import json
 import time
 
 import pytest
-
 from conftest import AUTH, TOKEN, wait_for_job
+
 
 @pytest.fixture(scope="session")
 def ingested(server):
@@ -130,6 +130,8 @@ def test_encoded_traversal_in_a_query_string(server):
     assert r.status_code == 403
     r = c.post("/scan", params={"dir": str(server["root"] / "good")}, headers=AUTH)
     assert r.status_code == 200 and r.json()["seen"] >= 5
+    r = c.post("/scan", params={"dir": str(server["root"])}, headers=AUTH)  # holds the escaping symlink
+    assert [e["path"].rsplit("/", 2)[-2:] for e in r.json()["errors"]] == [["escape", "secret.mp4"]]
 
 
 def test_malformed_and_oversized_requests(server):

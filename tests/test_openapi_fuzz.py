@@ -4,9 +4,8 @@ and every error is `{error, detail}`."""
 import os
 
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-
 from conftest import AUTH
+from hypothesis import HealthCheck, given, settings
 
 
 def is_error_json(response) -> bool:

@@ -216,18 +216,20 @@ class Api:
         """Ingest batches with their counts (the seed's name for ingest jobs)."""
         return await self.library.jobs.remote(limit, "ingest")
 
-    @app.get("/jobs/{job_id}/status")
-    async def job_status(self, job_id: str) -> dict:
+    async def _job(self, job_id: str) -> dict:
         job = await self.library.job.remote(job_id)
         if job is None:
             raise ApiError(404, "not_found", f"no job {job_id!r}")
         return job
 
+    @app.get("/jobs/{job_id}/status")
+    async def job_status(self, job_id: str) -> dict:
+        return await self._job(job_id)
+
     @app.get("/jobs/{job_id}/events")
     async def job_events(self, job_id: str) -> StreamingResponse:
         """Server-sent events: the job as JSON each time it changes, until it ends."""
-        if await self.library.job.remote(job_id) is None:
-            raise ApiError(404, "not_found", f"no job {job_id!r}")
+        await self._job(job_id)
 
         async def stream():
             last = None
