@@ -17,7 +17,7 @@ from dam.config import Settings
 from dam.encoders.base import ImageEncoder, TextEncoder, image_encoder_key, load_image_encoder, load_text_encoder, unit
 from dam.media.decode import DecodeError, decode_frames, decode_size, open_reader
 from dam.media.thumbs import extract_still
-from dam.paths import PathNotAllowed, inside_roots, walk_files
+from dam.paths import PathNotAllowed, expand, inside_roots, walk_files
 from dam.scan import Registered, register, scan
 from dam.schema import Asset, ErrorRecord, Hit, IngestReport, ScanReport, Scene
 from dam.search import Candidate, Filters, fuse, vector_candidates
@@ -146,7 +146,7 @@ class Library:
         pass implicit_root=True: what the user names on the command line becomes a root."""
         roots = self.settings.resolved_roots()
         if not roots and implicit_root:
-            return Path(path).expanduser().resolve()
+            return expand(path).resolve()
         return inside_roots(path, roots)
 
     # --- scan ------------------------------------------------------------------------------

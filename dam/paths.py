@@ -10,11 +10,19 @@ class PathNotAllowed(PermissionError):
     pass
 
 
-def inside_roots(path: str | os.PathLike, roots: list[Path]) -> Path:
-    """The real path (symlinks resolved) if it lies inside a root; PathNotAllowed otherwise."""
+def expand(path: str | os.PathLike) -> Path:
+    """`~` and `~user` expanded; a path no one could mean is refused, not a crash."""
     if "\x00" in str(path):
         raise PathNotAllowed("path contains a NUL byte")
-    real = Path(os.path.realpath(Path(path).expanduser()))
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:  # ~user with no such user
+        raise PathNotAllowed(f"{path}: no such user's home folder") from None
+
+
+def inside_roots(path: str | os.PathLike, roots: list[Path]) -> Path:
+    """The real path (symlinks resolved) if it lies inside a root; PathNotAllowed otherwise."""
+    real = Path(os.path.realpath(expand(path)))
     for root in roots:
         root_real = Path(os.path.realpath(root))
         if real == root_real or root_real in real.parents:

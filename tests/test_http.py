@@ -105,7 +105,7 @@ def test_token_is_not_required_when_none_is_configured():
 
 
 @pytest.mark.parametrize("path", ["{root}/../outside/secret.mp4", "/etc/passwd", "{root}/escape/secret.mp4",
-                                  "{root}/good/../../outside"])
+                                  "{root}/good/../../outside", "~no-such-user-here/clip.mp4", "{root}/good/\x00.mp4"])
 def test_paths_outside_the_roots_are_forbidden(server, path):
     c = server["client"]
     p = path.format(root=server["root"])
