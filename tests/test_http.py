@@ -124,6 +124,13 @@ def test_a_symlink_out_of_the_root_is_not_followed_by_a_folder_ingest(server):
     wait_for_job(c, r.json()["job"])
 
 
+def test_relative_paths_are_relative_to_the_first_root(server):
+    c = server["client"]
+    r = c.post("/ingest", json={"paths": ["good/tone.wav"], "levels": "L0"}, headers=AUTH)
+    assert r.status_code == 202 and r.json()["assets"][0]["path"] == str(server["root"] / "good" / "tone.wav")
+    assert c.post("/ingest", json={"paths": ["../outside"]}, headers=AUTH).status_code == 403
+
+
 def test_encoded_traversal_in_a_query_string(server):
     c = server["client"]
     r = c.post(f"/scan?dir={server['root']}/%2e%2e/outside", headers=AUTH)

@@ -131,7 +131,11 @@ class Api:
         return self.settings.resolved_roots()
 
     def _inside(self, path: str) -> Path:
-        return inside_roots(path, self._roots())
+        """A path inside the media roots; a relative one is relative to the first root."""
+        roots = self._roots()
+        if roots and not path.startswith(("/", "~")):
+            path = str(roots[0] / path)
+        return inside_roots(path, roots)
 
     # --- health and overview ---
     @app.get("/healthz")
