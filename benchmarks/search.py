@@ -101,7 +101,7 @@ def load(base_url: str, clients: int = 8, per_client: int = 40) -> list[float]:
     return latencies
 
 
-def run(sizes: tuple[int, ...] = (10_000, 100_000), clients: int = 4) -> dict:
+def run(sizes: tuple[int, ...] = (10_000, 100_000), clients: tuple[int, ...] = (1, 4)) -> dict:
     from ray import serve
 
     from dam.serve.app import run as serve_app
@@ -120,13 +120,15 @@ def run(sizes: tuple[int, ...] = (10_000, 100_000), clients: int = 4) -> dict:
             serve_app(settings, blocking=False)
             base = f"http://127.0.0.1:{port}"
             load(base, clients=2, per_client=5)  # warm up: replicas, caches, HNSW pages
-            t0 = time.perf_counter()
-            lat = np.asarray(load(base, clients=clients)) * 1000
-            wall = time.perf_counter() - t0
+            runs = {}
+            for c in clients:
+                t0 = time.perf_counter()
+                lat = np.asarray(load(base, clients=c)) * 1000
+                wall = time.perf_counter() - t0
+                runs[f"{c}_clients"] = {"requests": len(lat), "p50_ms": round(float(np.percentile(lat, 50)), 1),
+                                        "p99_ms": round(float(np.percentile(lat, 99)), 1),
+                                        "throughput_rps": round(len(lat) / wall, 1)}
             serve.shutdown()  # the next size gets its own port and a fresh proxy
-            out[f"{n // 1000}k"] = {"vectors": n, "clients": clients, "requests": len(lat),
-                                    "p50_ms": round(float(np.percentile(lat, 50)), 1),
-                                    "p99_ms": round(float(np.percentile(lat, 99)), 1),
-                                    "throughput_rps": round(len(lat) / wall, 1), "recall_at_10": round(recall, 3),
-                                    "build_s": round(build_s, 1)}
+            out[f"{n // 1000}k"] = {"vectors": n, "recall_at_10": round(recall, 3), "build_s": round(build_s, 1),
+                                    **runs}
     return out

@@ -74,11 +74,13 @@ class VectorStore:
 
     def query(self, level: str, key: str, vector: np.ndarray, n: int, where: dict | None = None) -> list[Match]:
         col = self._col(level, key)
-        count = col.count()
-        if count == 0:
-            return []
-        res = col.query(query_embeddings=np.asarray(vector, np.float32)[None], n_results=min(n, count),
-                        where=where, include=["metadatas", "distances"])
+        try:  # no count() first: it costs as much as a small query
+            res = col.query(query_embeddings=np.asarray(vector, np.float32)[None], n_results=n, where=where,
+                            include=["metadatas", "distances"])
+        except Exception:
+            if col.count() == 0:  # an empty collection refuses queries
+                return []
+            raise
         return [Match(i, 1.0 - float(d), m) for i, d, m in zip(res["ids"][0], res["distances"][0], res["metadatas"][0])]
 
     def vectors_of(self, level: str, key: str, asset_id: str) -> tuple[list[str], np.ndarray, list[dict]]:
