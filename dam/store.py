@@ -94,12 +94,3 @@ class VectorStore:
 
     def count(self, level: str, key: str) -> int:
         return self._col(level, key).count()
-
-    def asset_ids(self, level: str, key: str) -> set[str]:
-        col = self._col(level, key)
-        out: set[str] = set()
-        offset, page = 0, 5000
-        while batch := col.get(include=["metadatas"], limit=page, offset=offset)["metadatas"]:
-            out.update(m["asset_id"] for m in batch)
-            offset += page
-        return out

@@ -87,11 +87,6 @@ def indexed(media, ray_cluster, tmp_path_factory):
     lib.close()
 
 
-def copy_tree(src: Path, dst: Path) -> Path:
-    shutil.copytree(src, dst)
-    return dst
-
-
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
