@@ -72,7 +72,7 @@ def require_token(request: Request, settings: Settings = Depends(_settings)) -> 
     if not settings.api_token:
         return
     header = request.headers.get("authorization", "")
-    given = header[7:] if header.lower().startswith("bearer ") else request.query_params.get("token", "")
+    given = header[7:] if header.lower().startswith("bearer ") else ""
     if not hmac.compare_digest(given.encode(), settings.api_token.encode()):
         raise ApiError(401, "unauthorized", "this route needs `Authorization: Bearer <token>` (DAM_API_TOKEN)")
 

@@ -55,13 +55,7 @@ function fmt(v) { // metadata value -> display text, or null to hide the row
 const score = (s) => (s == null || !Number.isFinite(+s) ? '' : Number(s).toFixed(3));
 
 /* ---------- API ---------- */
-// <img>, <video> and EventSource cannot send headers, so the token rides along as ?token=.
-function authUrl(url) {
-  if (!state.token || !url) return url;
-  const h = url.indexOf('#'), base = h < 0 ? url : url.slice(0, h), frag = h < 0 ? '' : url.slice(h);
-  return `${base}${base.includes('?') ? '&' : '?'}token=${encodeURIComponent(state.token)}${frag}`;
-}
-
+// Reads are open; only mutating calls carry the token, as a header (never in a URL).
 async function api(path, { method = 'GET', json, body } = {}) {
   const headers = {};
   if (state.token) headers.Authorization = `Bearer ${state.token}`;
@@ -190,7 +184,7 @@ function runCurrent() {
 function thumb(url, label) {
   const ph = () => el('div', { class: 'ph', text: label || 'No preview' });
   if (!url) return ph();
-  const img = el('img', { src: authUrl(url), alt: '', loading: 'lazy', decoding: 'async' });
+  const img = el('img', { src: url, alt: '', loading: 'lazy', decoding: 'async' });
   img.addEventListener('error', () => img.replaceWith(ph()), { once: true });
   return img;
 }
@@ -223,11 +217,11 @@ function playInPlace(box, hit, name) {
   if (box.classList.contains('playing')) return;
   const src = `/assets/${encodeURIComponent(hit.asset_id)}/media`;
   let node;
-  if (IMAGE_EXT.test(hit.path || '')) node = el('img', { class: 'full', src: authUrl(src), alt: name });
+  if (IMAGE_EXT.test(hit.path || '')) node = el('img', { class: 'full', src, alt: name });
   else {
     const frag = hit.start == null ? '' : `#t=${hit.start}${hit.end == null ? '' : `,${hit.end}`}`;
     node = el(AUDIO_EXT.test(hit.path || '') ? 'audio' : 'video',
-      { src: authUrl(src + frag), autoplay: true, muted: true, controls: true, playsinline: true, 'data-testid': 'inline-player' });
+      { src: src + frag, autoplay: true, muted: true, controls: true, playsinline: true, 'data-testid': 'inline-player' });
     node.muted = true;
     node.play().catch(() => { /* autoplay may be blocked; controls remain */ });
   }
@@ -325,7 +319,7 @@ function jobFinished(job) {
 
 function watchJob(id) {
   if (state.streams.has(id) || typeof EventSource === 'undefined') return;
-  const es = new EventSource(authUrl(`/jobs/${encodeURIComponent(id)}/events`));
+  const es = new EventSource(`/jobs/${encodeURIComponent(id)}/events`);
   state.streams.set(id, es);
   const stop = () => { es.close(); if (state.streams.get(id) === es) state.streams.delete(id); };
   const onData = (ev) => {
@@ -413,11 +407,11 @@ function closeAsset() {
 function renderAsset(a) {
   $('asset-title').textContent = a.name || baseName(a.path) || a.id;
   $('asset-path').textContent = a.path || '';
-  const src = authUrl(`/assets/${encodeURIComponent(a.id)}/media`);
+  const src = `/assets/${encodeURIComponent(a.id)}/media`;
   const player = a.kind === 'image'
     ? el('img', { src, alt: a.name || '' })
     : el(a.kind === 'audio' ? 'audio' : 'video', {
-      src, controls: true, preload: 'metadata', playsinline: true, poster: a.poster ? authUrl(a.poster) : null, 'data-testid': 'asset-player',
+      src, controls: true, preload: 'metadata', playsinline: true, poster: a.poster || null, 'data-testid': 'asset-player',
     });
   $('asset-player').replaceChildren(player);
 
