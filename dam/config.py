@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     frame_size: int = Field(224, ge=32, le=1024, description="Short side of frames decoded for embedding.")
     decode_concurrency: int = Field(2, ge=1, description="Decode actors; each decodes with decode_threads.")
     decode_threads: int = Field(1, ge=0, description="decord threads per decode actor (0: decord decides).")
+    decode_device: Literal["auto", "cpu", "cuda"] = Field(
+        "cpu", description="cuda: decode on the GPU's NVDEC engines (the `gpu` extra); auto: when the cluster has "
+        "GPUs. CPU by default: on an H100 node with 16 cores decord was faster (benchmarks/gpu.py).")
     embed_concurrency: int = Field(1, ge=1)
     embed_batch_size: int = Field(64, ge=1)
     num_gpus: float | None = Field(None, description="GPUs per embed actor; unset: 1 when a GPU exists, else 0.")

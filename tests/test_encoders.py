@@ -75,6 +75,17 @@ def test_clip_loads_checkpoint_and_embeds_text_and_images(tmp_path, frames):
     assert np.allclose(enc.embed_images(frames[:1]), img[:1], atol=1e-5)
 
 
+def test_clip_embeds_frames_decoded_at_its_size_like_its_own_preprocessing(tmp_path, media):
+    """The pipeline decodes frames with the model's short side; the batched crop-and-normalise
+    path must give the vectors open_clip's per-image preprocessing gives."""
+    cfg, ckpt = write_tiny_clip(tmp_path)
+    enc = load_image_encoder(Settings(encoder="clip", clip_model=str(cfg), clip_checkpoint=str(ckpt)))
+    small, _ = decode_frames(media["shots"], [10, 85, 190], (56, 32))
+    fast = enc.embed_images(list(small))
+    reference = enc.embed_images([np.ascontiguousarray(f) for f in small] + [small[0][:, :40]])[:3]  # mixed sizes: per-image path
+    assert np.all(np.sum(fast * reference, axis=1) > 0.995)
+
+
 def test_clip_without_weights_says_how_to_fix_it():
     with pytest.raises(EncoderError, match="DAM_CLIP_CHECKPOINT"):
         load_image_encoder(Settings(encoder="clip", clip_checkpoint=None))

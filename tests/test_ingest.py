@@ -4,6 +4,7 @@ becomes error records while the rest of the batch is indexed."""
 import shutil
 
 import numpy as np
+import pytest
 from conftest import make_settings
 from test_encoders import degrade
 
@@ -184,3 +185,11 @@ def test_a_failing_shard_flows_through_the_pipeline_as_an_error_row(media, ray_c
     assert rows[0]["error"] == "" and len(rows[0]["vectors"]) == len(rows[0]["index"]) > 0
     assert "past the end" in rows[1]["error"] and "truncated: only" in rows[2]["error"]
     assert set(rows[1]) == set(rows[0])  # one row shape, failed or not
+
+
+def test_gpu_decoding_on_a_cluster_without_gpus_is_refused_with_the_fix(ray_cluster, tmp_path):
+    from dam.datasets.pipeline import gpu_decode
+
+    with pytest.raises(RuntimeError, match="DAM_DECODE_DEVICE=cpu"):
+        gpu_decode(make_settings(tmp_path, decode_device="cuda"))
+    assert not gpu_decode(make_settings(tmp_path, decode_device="auto"))

@@ -37,6 +37,31 @@ def gpus_per_actor(settings: Settings) -> float:
     return 1.0 if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
 
 
+def gpu_decode(settings: Settings) -> bool:
+    has_gpu = ray.cluster_resources().get("GPU", 0) > 0
+    if settings.decode_device == "cuda" and not has_gpu:
+        raise RuntimeError("decode_device=cuda but the Ray cluster has no GPU: set DAM_DECODE_DEVICE=cpu or auto")
+    return settings.decode_device == "cuda" or (settings.decode_device == "auto" and has_gpu)
+
+
+def _decoded(settings: Settings, shards: list[dict], scale: float, decode_gpus: float) -> ray.data.Dataset:
+    """Shards NVDEC suits go to GPU decode actors, the rest to decord actors: two pools, because
+    one process cannot hold both decoders' FFmpeg builds."""
+    from dam.media.nvdec import nvdec_suits
+
+    routes = [("cpu", [s for s in shards if not (decode_gpus and nvdec_suits(s))], 1.0, 0)]
+    if decode_gpus:
+        routes.append(("cuda", [s for s in shards if nvdec_suits(s)], 0.5, decode_gpus))
+    parts = []
+    for device, rows, cpus, gpus in routes:
+        if rows:
+            conf = settings.model_copy(update={"decode_device": device}).model_dump(mode="json")
+            parts.append(ray.data.from_items(rows, override_num_blocks=len(rows)).map(
+                _bind(DecodeShard, conf), num_cpus=scale * cpus, num_gpus=gpus,
+                compute=ActorPoolStrategy(min_size=1, max_size=settings.decode_concurrency)))
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+
+
 def run_shards(settings: Settings, shards: list[dict]) -> Iterator[dict]:
     """Yield each shard's result row (vectors, times, cuts or error) as soon as it is done."""
     if not shards:
@@ -44,15 +69,17 @@ def run_shards(settings: Settings, shards: list[dict]) -> Iterator[dict]:
     ensure_ray(settings)
     conf = settings.model_dump(mode="json")
     gpus = gpus_per_actor(settings)
-    gpu_share = min(gpus, 0.5) if gpus else 0
+    decoders_on_gpu = gpu_decode(settings)
+    # Fractional GPUs are scheduling tokens: the two model actors and every NVDEC decode actor
+    # must fit on one card together.
+    gpu_share = min(gpus, 0.25 if decoders_on_gpu else 0.5) if gpus else 0
+    decode_gpus = min(0.05, 0.5 / settings.decode_concurrency) if decoders_on_gpu else 0
     model_cpus = 0.25 if gpus else 0.5
     # One decode actor plus the two model actors must fit in what is free now (a laptop running
     # `dam serve` has given some CPUs to Serve); otherwise Ray Data would wait for them forever.
     free = ray.available_resources().get("CPU", 0.0)
     scale = min(1.0, max(free, 0.1) / (1.0 + 2 * model_cpus * settings.embed_concurrency))
-    ds = ray.data.from_items(shards, override_num_blocks=len(shards))
-    ds = ds.map(_bind(DecodeShard, conf), num_cpus=scale,
-                compute=ActorPoolStrategy(min_size=1, max_size=settings.decode_concurrency))
+    ds = _decoded(settings, shards, scale, decode_gpus)
     ds = ds.map(_bind(DetectShots, conf), num_cpus=model_cpus * scale, num_gpus=gpu_share,
                 compute=ActorPoolStrategy(size=settings.embed_concurrency))
     ds = ds.map(_bind(EmbedFrames, conf), num_cpus=model_cpus * scale, num_gpus=gpu_share,

@@ -22,6 +22,7 @@ def plan_shards(asset: Asset, shard_seconds: float) -> list[dict]:
         rows.append({
             "asset_id": asset.id, "path": asset.path, "shard": k, "shards": count, "start": start, "end": end,
             "fps": float(fps), "width": info.video.width, "height": info.video.height,
-            "rotation": info.video.rotation, "expected_frames": total,
+            "rotation": info.video.rotation, "expected_frames": total, "codec": info.video.codec or "",
+            "vfr": info.video.variable_frame_rate,
         })
     return rows

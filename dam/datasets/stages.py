@@ -37,13 +37,26 @@ class DecodeShard:
 
     def __init__(self, settings: dict):
         self.settings = Settings(**settings)
+        self.nvdec = self.settings.decode_device == "cuda"  # the pipeline sends this actor only shards NVDEC suits
+        if self.nvdec:
+            from dam.media.nvdec import nvdec_available
+
+            if not nvdec_available():
+                raise RuntimeError("decode_device=cuda needs a GPU and PyNvVideoCodec on this node (pip install 'dam[gpu]')")
+
+    def _decode(self, row: dict, wanted: np.ndarray):
+        args = (Path(row["path"]), row["start"], row["end"], wanted, _size(row, self.settings))
+        if self.nvdec:
+            from dam.media.nvdec import decode_shard_nvdec
+
+            return decode_shard_nvdec(*args, fps=row["fps"], context=CONTEXT, rotation=row["rotation"])
+        return decode_shard(*args, context=CONTEXT, rotation=row["rotation"], threads=self.settings.decode_threads)
 
     def __call__(self, row: dict) -> dict:
         row.update(error="", trace="")
         try:
             wanted = sample_indices(row["start"], row["end"], row["fps"], self.settings.sample_fps)
-            sf = decode_shard(Path(row["path"]), row["start"], row["end"], wanted, _size(row, self.settings),
-                              context=CONTEXT, rotation=row["rotation"], threads=self.settings.decode_threads)
+            sf = self._decode(row, wanted)
             if sf.total < 0.97 * row["expected_frames"] - 2:
                 fps = row["fps"]
                 raise DecodeError(f"truncated: only {sf.total / fps:.2f}s of {row['expected_frames'] / fps:.2f}s can be decoded")
