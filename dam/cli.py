@@ -276,6 +276,73 @@ def jobs(ctx: click.Context, limit: int, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--to", "dest", required=True, type=click.Path(file_okay=False, path_type=Path), help="Backup root (local, NAS or SMB mount).")
+@click.option("--dry-run", is_flag=True, help="Only say what would be copied.")
+@click.option("--verify", "verify_only", is_flag=True, help="Re-hash the backup instead; damaged copies are recopied next run.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def backup(ctx: click.Context, dest: Path, dry_run: bool, verify_only: bool, as_json: bool) -> None:
+    """Incremental, verified backup of originals, catalog and derived data to DEST."""
+    from dam.library_ops.backup import BackupError
+    from dam.library_ops.backup import backup as run_backup
+    from dam.library_ops.backup import verify
+    from dam.library_ops.jobs import JobTracker
+
+    lib = _library(ctx)
+    try:
+        if verify_only:
+            v = verify(dest)
+            if not _emit(v.model_dump(mode="json"), as_json):
+                out.print(f"checked {v.checked} files in {v.root}: {len(v.errors)} damaged or missing")
+                _print_errors(v.errors)
+            sys.exit(EXIT_PARTIAL if v.errors else 0)
+        tracker = None if dry_run else JobTracker(lib.catalog, "backup", TerminalProgress(not as_json), {"to": str(dest)})
+        try:
+            report = run_backup(lib.settings, lib.catalog, dest, dry_run, tracker, tracker and tracker.job)
+        except BaseException:
+            if tracker:
+                tracker.close("failed")
+            raise
+    except BackupError as e:
+        err.print(f"[red]error:[/] {e}")
+        sys.exit(EXIT_FAILED)
+    if tracker:
+        tracker.close("done", copied=report.copied, skipped=report.skipped, bytes=report.bytes_copied)
+    if not _emit(report.model_dump(mode="json"), as_json):
+        verb = "would copy" if dry_run else "copied"
+        out.print(f"[bold]{report.root}[/]: {verb} {report.copied} ({report.bytes_copied / 1e6:,.1f} MB), "
+                  f"{report.skipped} unchanged, {report.failed} failed in {report.seconds:.1f}s")
+        for rel in report.planned[:50]:
+            out.print(f"  + {rel}")
+        _print_errors(report.errors)
+    sys.exit(EXIT_PARTIAL if report.errors else 0)
+
+
+@cli.command()
+@click.option("--from", "source", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--no-originals", is_flag=True, help="Restore the catalog and derived data only.")
+@click.option("--dry-run", is_flag=True)
+@click.option("--force", is_flag=True, help="Replace a library already in the data dir.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def restore(ctx: click.Context, source: Path, no_originals: bool, dry_run: bool, force: bool, as_json: bool) -> None:
+    """Bring a library back from a backup: catalog, vectors, thumbnails and missing originals."""
+    from dam.library_ops.backup import BackupError
+    from dam.library_ops.restore import restore as run_restore
+
+    try:
+        report = run_restore(ctx.obj["settings"], source, not no_originals, dry_run, force, TerminalProgress(not as_json))
+    except BackupError as e:
+        err.print(f"[red]error:[/] {e}")
+        sys.exit(EXIT_FAILED)
+    if not _emit(report.model_dump(mode="json"), as_json):
+        out.print(f"restored {report.restored} files into {report.data_dir}, {report.skipped} originals already in "
+                  f"place, {report.failed} failed in {report.seconds:.1f}s")
+        _print_errors(report.errors)
+    sys.exit(EXIT_PARTIAL if report.errors else 0)
+
+
+@cli.command()
 @click.argument("folder", type=click.Path(path_type=Path), default=Path("dam-samples"))
 @click.pass_context
 def samples(ctx: click.Context, folder: Path) -> None:

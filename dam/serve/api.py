@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 
 from dam.config import Settings
 from dam.paths import PathNotAllowed, inside_roots
-from dam.serve.models import IngestAccepted, IngestRequest, SearchResults, SeedIngestAccepted, SeedIngestRequest
+from dam.serve.models import BackupRequest, IngestAccepted, IngestRequest, SearchResults, SeedIngestAccepted, SeedIngestRequest
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("ray.serve")
@@ -209,6 +209,23 @@ class Api:
                 tmp.unlink(missing_ok=True)
             saved.append(str(dest))
         return await self.library.start_ingest.remote(saved, "L3")
+
+    # --- library workflows ---
+    def _backup_root(self, path: str) -> Path:
+        roots = [r.expanduser().resolve() for r in self.settings.backup_roots]
+        if not roots:
+            raise ApiError(409, "no_backup_root", "configure DAM_BACKUP_ROOTS: backups are written only inside them")
+        if not path.startswith(("/", "~")):
+            path = str(roots[0] / path)
+        real = Path(os.path.realpath(path))
+        if not any(real == r or r in real.parents for r in roots):
+            raise PathNotAllowed(f"{path} is outside the configured backup roots")
+        return real
+
+    @app.post("/backup", status_code=202, dependencies=[Depends(require_token)])
+    async def backup(self, body: BackupRequest) -> dict:
+        """Back up originals, catalog and derived data; a job (`GET /jobs/{id}/status`), or the plan when dry_run."""
+        return await self.library.start_backup.remote(str(self._backup_root(body.backup_root)), body.dry_run)
 
     # --- jobs ---
     @app.get("/jobs")

@@ -25,6 +25,7 @@ class LibraryService:
         self.library = Library(self.settings)
         # L1+ of one job at a time: a second job queues instead of fighting for the same cores.
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
+        self.ops = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ops")  # backups, workflows: one at a time
         self._lock = threading.Lock()
 
     # --- ingest ---
@@ -44,6 +45,33 @@ class LibraryService:
         except Exception as e:  # the job row says what happened; the service stays up
             self.library.catalog.record_error(run.job, ErrorRecord(path="*", reason=f"{type(e).__name__}: {e}",
                                                                    stage="ingest"))
+
+    # --- library workflows (dam.library_ops) ---
+    def start_backup(self, dest: str, dry_run: bool = False) -> dict:
+        """A dry run answers at once; a real backup is a background job the caller can watch."""
+        from dam.library_ops.backup import backup
+        from dam.library_ops.jobs import JobTracker
+
+        lib = self.library
+        if dry_run:
+            return backup(lib.settings, lib.catalog, dest, dry_run=True).model_dump(mode="json")
+        tracker = JobTracker(lib.catalog, "backup", detail={"to": dest})
+        lib.catalog.update_job(tracker.job, status="queued")
+
+        def work() -> None:
+            lib.catalog.update_job(tracker.job, status="running")
+            try:
+                r = backup(lib.settings, lib.catalog, dest, progress=tracker, job=tracker.job)
+            except Exception as e:  # the job row says what happened; the service stays up
+                tracker.error(ErrorRecord(path=dest, reason=f"{type(e).__name__}: {e}", stage="backup"))
+                tracker.close("failed")
+                return
+            for e in r.errors:
+                tracker.error(e)
+            tracker.close("done", copied=r.copied, skipped=r.skipped, bytes=r.bytes_copied)
+
+        self.ops.submit(work)
+        return {"job": tracker.job}
 
     def scan(self, root: str) -> dict:
         return self.library.scan(root).model_dump(mode="json")
