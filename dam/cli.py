@@ -343,6 +343,88 @@ def restore(ctx: click.Context, source: Path, no_originals: bool, dry_run: bool,
 
 
 @cli.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--check", "check_only", is_flag=True, help="Validate only; run nothing.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def workflow(ctx: click.Context, file, check_only: bool, as_json: bool) -> None:
+    """Run a workflow file: {"workflow": [{"action": "sync_album" | "scan" | "ingest" | "backup" | "stats" | "export", ...}]}.
+    The whole file is validated before any step runs."""
+    from dam.library_ops import workflow as wfl
+
+    try:
+        wf = wfl.parse(json.load(file))
+        lib = _library(ctx)
+        wfl.check(lib, wf, wfl.cli_backup_root(lib))
+    except (json.JSONDecodeError, wfl.WorkflowError) as e:
+        problems = getattr(e, "problems", None) or [f"not JSON: {e}"]
+        if not _emit({"error": "invalid_workflow", "detail": problems}, as_json):
+            err.print("[red]invalid workflow, nothing ran:[/]")
+            for p in problems:
+                err.print(f"  ✗ {p}")
+        sys.exit(2)
+    if check_only:
+        _emit({"ok": True, "steps": [s.action for s in wf.workflow]}, as_json) or out.print(f"valid: {len(wf.workflow)} steps")
+        return
+    tracker, report = wfl.start(lib, wf)
+    report = wfl.run(lib, wf, tracker, report, wfl.cli_backup_root(lib), TerminalProgress(not as_json))
+    if not _emit(report.model_dump(mode="json"), as_json):
+        for s in report.steps:
+            colour = {"done": "green", "partial": "yellow", "failed": "red"}.get(s.status, "dim")
+            out.print(f"  [{colour}]{s.status:<8}[/] {s.index}. {s.action} (job {s.job}){' — ' + s.error if s.error else ''}")
+    sys.exit(EXIT_FAILED if report.status == "failed" else EXIT_PARTIAL if any(s.status == "partial" for s in report.steps) else 0)
+
+
+@cli.command("sync-album")
+@click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("album")
+@click.option("--category", default="", help="Folder the album sits in (e.g. a client or year).")
+@click.option("--mode", type=click.Choice(["link", "copy"]), default="link", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def sync_album_cmd(ctx: click.Context, root: Path, album: str, category: str, mode: str, as_json: bool) -> None:
+    """Make ALBUM mirror the media under ROOT, as catalog entries and a folder of links or copies."""
+    from pydantic import ValidationError
+
+    from dam.library_ops.albums import AlbumSpec, sync_album
+
+    try:
+        spec = AlbumSpec(root=str(root), album=album, category=category, mode=mode)
+    except ValidationError as e:
+        raise click.BadParameter(e.errors()[0]["msg"]) from None
+    lib = _library(ctx)
+    real = lib.allowed(root, implicit_root=True)
+    lib.scan(real, implicit_root=True, progress=TerminalProgress(not as_json))
+    report = sync_album(lib.catalog, lib.settings.albums_dir, spec, real, TerminalProgress(not as_json))
+    if not _emit(report.model_dump(mode="json"), as_json):
+        out.print(f"album [bold]{report.album}[/] ({report.members} items, +{report.added} −{report.removed}) at {report.folder}")
+        _print_errors(report.errors)
+    sys.exit(EXIT_PARTIAL if report.errors else 0)
+
+
+@cli.command()
+@click.argument("asset")
+@click.option("--stars", type=click.IntRange(0, 5), help="Rating, 0–5.")
+@click.option("--pick", "flag", flag_value="pick", help="Flag as a pick.")
+@click.option("--reject", "flag", flag_value="reject", help="Flag as a reject.")
+@click.option("--unflag", "flag", flag_value="", help="Clear the pick/reject flag.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def rate(ctx: click.Context, asset: str, stars: int | None, flag: str | None, as_json: bool) -> None:
+    """Rate ASSET (stars) and/or flag it as a pick or a reject."""
+    from dam.library_ops.albums import set_rating
+
+    lib = _library(ctx)
+    a = lib.asset(asset)
+    if a is None:
+        err.print(f"[red]no asset[/] matches {asset!r}")
+        sys.exit(EXIT_NOT_FOUND)
+    r = set_rating(lib.catalog, a.id, stars, flag)
+    if not _emit(r.model_dump(mode="json"), as_json):
+        out.print(f"{a.name}: {'★' * (r.rating or 0)}{'☆' * (5 - (r.rating or 0))} {r.flag or ''}")
+
+
+@cli.command()
 @click.argument("folder", type=click.Path(path_type=Path), default=Path("dam-samples"))
 @click.pass_context
 def samples(ctx: click.Context, folder: Path) -> None:

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
         return self.root / "chroma"
 
     @property
+    def albums_dir(self) -> Path:
+        return self.root / "albums"
+
+    @property
     def thumbs_dir(self) -> Path:
         return self.root / "thumbs"
 

@@ -160,6 +160,8 @@ def library_items(settings: Settings, catalog: Catalog) -> list[Item]:
              for r in catalog._rows("SELECT path FROM files WHERE asset_id IS NOT NULL ORDER BY path")]
     data = settings.root
     for folder, dirs, files in os.walk(data):
+        if Path(folder) == data and "albums" in dirs:
+            dirs.remove("albums")  # links to originals, rebuilt from the catalog by sync_album
         dirs.sort()
         for name in sorted(files):
             p = Path(folder) / name

@@ -22,8 +22,9 @@ from ray import serve
 from starlette.exceptions import HTTPException
 
 from dam.config import Settings
+from dam.library_ops.albums import AlbumSpec
 from dam.paths import PathNotAllowed, inside_roots
-from dam.serve.models import BackupRequest, IngestAccepted, IngestRequest, SearchResults, SeedIngestAccepted, SeedIngestRequest
+from dam.serve.models import BackupRequest, IngestAccepted, RatingRequest, IngestRequest, SearchResults, SeedIngestAccepted, SeedIngestRequest
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("ray.serve")
@@ -226,6 +227,38 @@ class Api:
     async def backup(self, body: BackupRequest) -> dict:
         """Back up originals, catalog and derived data; a job (`GET /jobs/{id}/status`), or the plan when dry_run."""
         return await self.library.start_backup.remote(str(self._backup_root(body.backup_root)), body.dry_run)
+
+    @app.post("/workflow", status_code=202, dependencies=[Depends(require_token)])
+    async def workflow(self, request: Request) -> dict:
+        """Run a workflow file's JSON (`{"workflow": [{"action": ...}]}`); invalid: 422 and nothing ran."""
+        try:
+            data = await request.json()
+        except ValueError:
+            raise ApiError(422, "invalid_workflow", "the body is not JSON") from None
+        roots = [str(r.expanduser().resolve()) for r in self.settings.backup_roots]
+        out = await self.library.start_workflow.remote(data, roots)
+        if "problems" in out:
+            return JSONResponse({"error": "invalid_workflow", "detail": out["problems"]}, status_code=422)
+        return out
+
+    @app.post("/sync_album", dependencies=[Depends(require_token)])
+    async def sync_album(self, body: AlbumSpec) -> dict:
+        """The seed's sync_album: the album mirrors the media under root (a folder of links or copies)."""
+        root = self._inside(body.root)
+        if not root.is_dir():
+            raise ApiError(404, "not_found", f"{body.root} is not a folder")
+        return await self.library.sync_album.remote({**body.model_dump(), "root": str(root)})
+
+    @app.get("/albums")
+    async def albums(self) -> list[dict]:
+        return await self.library.albums.remote()
+
+    @app.post("/assets/{asset_id}/rating", dependencies=[Depends(require_token)])
+    async def rate(self, asset_id: str, body: RatingRequest) -> dict:
+        out = await self.library.rate.remote(asset_id, body.rating, body.flag)
+        if out is None:
+            raise ApiError(404, "not_found", f"no asset {asset_id!r}")
+        return out
 
     # --- jobs ---
     @app.get("/jobs")

@@ -6,7 +6,9 @@ vectors in batches, on a GPU when the cluster has one."""
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -72,6 +74,47 @@ class LibraryService:
 
         self.ops.submit(work)
         return {"job": tracker.job}
+
+    def start_workflow(self, data: dict, backup_roots: list[str]) -> dict:
+        """Validate everything, then run the steps in the background; {"problems": [...]} when invalid."""
+        from dam.library_ops import workflow as wfl
+
+        def backup_root_ok(path: str) -> Path:
+            if not backup_roots:
+                raise ValueError("configure DAM_BACKUP_ROOTS: backups are written only inside them")
+            real = Path(os.path.realpath(Path(backup_roots[0]) / path))  # an absolute path stays as it is
+            if not any(real == Path(r) or Path(r) in real.parents for r in backup_roots):
+                raise PermissionError(f"{path} is outside the configured backup roots")
+            return real
+
+        try:
+            wf = wfl.parse(data)
+            wfl.check(self.library, wf, backup_root_ok)
+        except wfl.WorkflowError as e:
+            return {"problems": e.problems}
+        tracker, report = wfl.start(self.library, wf)
+        self.library.catalog.update_job(tracker.job, status="queued")
+        self.ops.submit(wfl.run, self.library, wf, tracker, report, backup_root_ok)
+        return report.model_dump(mode="json")
+
+    def sync_album(self, spec: dict) -> dict:
+        from dam.library_ops.albums import AlbumSpec, sync_album
+
+        s = AlbumSpec(**spec)
+        root = self.library.allowed(s.root)
+        self.library.scan(root)
+        return sync_album(self.library.catalog, self.settings.albums_dir, s, root).model_dump(mode="json")
+
+    def albums(self) -> list[dict]:
+        from dam.library_ops.albums import albums
+
+        return albums(self.library.catalog)
+
+    def rate(self, asset_id: str, rating: int | None, flag: str | None) -> dict | None:
+        from dam.library_ops.albums import set_rating
+
+        a = self.library.catalog.asset(asset_id)
+        return None if a is None else set_rating(self.library.catalog, a.id, rating, flag).model_dump(mode="json")
 
     def scan(self, root: str) -> dict:
         return self.library.scan(root).model_dump(mode="json")
