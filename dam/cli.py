@@ -375,6 +375,35 @@ def workflow(ctx: click.Context, file, check_only: bool, as_json: bool) -> None:
     sys.exit(EXIT_FAILED if report.status == "failed" else EXIT_PARTIAL if any(s.status == "partial" for s in report.steps) else 0)
 
 
+@cli.command("export")
+@click.argument("fmt", metavar="FORMAT")
+@click.argument("assets", nargs=-1)
+@click.option("--album", help="Export an album's assets (name, category/name or id).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write into.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def export_cmd(ctx: click.Context, fmt: str, assets: tuple[str, ...], album: str | None, out_dir: Path, as_json: bool) -> None:
+    """Write ASSETS (default: the whole library) as FORMAT: xmp sidecars, stock CSVs (adobe-stock, shutterstock,
+    pond5), timelines (edl, fcpxml, otio, srt, vtt) or a Blender script (blender)."""
+    from dam.library_ops.exports import FORMATS, export, select
+
+    if fmt not in FORMATS:
+        raise click.BadParameter(f"{fmt!r}: use one of {', '.join(FORMATS)}", param_hint="FORMAT")
+    lib = _library(ctx)
+    try:
+        chosen = select(lib, list(assets), album)
+    except KeyError as e:
+        err.print(f"[red]not found:[/] {e.args[0]}")
+        sys.exit(EXIT_NOT_FOUND)
+    report = export(lib, fmt, chosen, out_dir)
+    if not _emit(report.model_dump(mode="json"), as_json):
+        out.print(f"{fmt}: {report.assets} assets → {len(report.files)} files in {report.folder}")
+        for w in report.warnings:
+            err.print(f"  [yellow]![/] {w}")
+        _print_errors(report.errors)
+    sys.exit(EXIT_PARTIAL if report.errors else 0)
+
+
 @cli.command("sync-album")
 @click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("album")

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from dam.library_ops.albums import AlbumSpec
+from dam.library_ops.albums import AlbumSpec, check_name
 from dam.library_ops.jobs import JobTracker
 from dam.schema import ErrorRecord
 
@@ -48,7 +48,32 @@ class StatsStep(_Step):
     action: Literal["stats"]
 
 
-Step = Annotated[Union[SyncAlbumStep, ScanStep, IngestStep, BackupStep, StatsStep], Field(discriminator="action")]
+class ExportStep(_Step):
+    """Writes into `<data>/exports/<name>/` (a plain folder name, so HTTP callers cannot aim it elsewhere)."""
+
+    action: Literal["export"]
+    format: str
+    assets: list[str] = Field(default_factory=list, description="Asset ids or paths; empty: album, else all.")
+    album: str | None = None
+    name: str = Field("export", description="Folder name under <data>/exports.")
+
+    @field_validator("format")
+    @classmethod
+    def _fmt(cls, v: str) -> str:
+        from dam.library_ops.exports import FORMATS
+
+        if v not in FORMATS:
+            raise ValueError(f"unknown export format {v!r} (one of: {', '.join(FORMATS)})")
+        return v
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return check_name(v)
+
+
+Step = Annotated[Union[SyncAlbumStep, ScanStep, IngestStep, BackupStep, StatsStep, ExportStep],
+                 Field(discriminator="action")]
 
 
 class Workflow(BaseModel):
@@ -118,6 +143,15 @@ def check(lib, wf: Workflow, backup_root_ok) -> None:
                 backup_root_ok(step.backup_root)
             except (ValueError, PermissionError) as e:
                 problems.append(f"workflow.{i}: {e}")
+        elif isinstance(step, ExportStep):
+            from dam.library_ops.exports import select
+
+            earlier = {s.album for s in wf.workflow[:i] if isinstance(s, SyncAlbumStep)}
+            try:  # an album synced by an earlier step of this workflow does not exist yet
+                if not (step.album and (step.album in earlier or step.album.rpartition("/")[2] in earlier)):
+                    select(lib, step.assets, step.album)
+            except KeyError as e:
+                problems.append(f"workflow.{i}: {e.args[0]}")
     if problems:
         raise WorkflowError(problems)
 
@@ -173,6 +207,13 @@ def _run_step(lib, step, res: StepResult, backup_root_ok, step_progress) -> None
             out = sync_album(lib.catalog, lib.settings.albums_dir, step, root, progress=t)
         elif isinstance(step, BackupStep):
             out = backup(lib.settings, lib.catalog, backup_root_ok(step.backup_root), step.dry_run, t, t.job)
+        elif isinstance(step, ExportStep):
+            from dam.library_ops.exports import export, select
+
+            chosen = select(lib, step.assets, step.album)
+            t.start(f"export {step.format}", len(chosen))
+            out = export(lib, step.format, chosen, lib.settings.root / "exports" / step.name)
+            t.advance(len(chosen))
         else:
             out = None
             res.result = library_stats(lib)
