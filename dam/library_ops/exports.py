@@ -15,7 +15,8 @@ from dam.library_ops.describe import AssetMetadata, describe_asset
 from dam.schema import Asset, ErrorRecord
 
 Timed = dict[str, list[tuple[float, float, str]]]
-FORMATS = ("xmp", "adobe-stock", "shutterstock", "pond5")
+FORMATS = ("xmp", "adobe-stock", "shutterstock", "pond5", "otio", "edl", "fcpxml", "srt", "vtt")
+TIMELINES = ("otio", "edl", "fcpxml", "srt", "vtt")
 
 
 class ExportReport(BaseModel):
@@ -69,6 +70,8 @@ def export(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed | N
         raise ValueError(f"unknown export format {fmt!r} (one of: {', '.join(FORMATS)})")
     out = Path(out)
     report = ExportReport(format=fmt, folder=str(out), assets=len(assets))
+    if fmt in TIMELINES:
+        return _timeline(lib, fmt, assets, out, transcripts or {}, motion or {}, report)
     metas: list[AssetMetadata] = []
     for a in assets:
         try:
@@ -92,4 +95,40 @@ def export(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed | N
         text, warnings = stock_csv(fmt, metas)
         report.warnings += warnings
         report.files.append(str(write_atomic(out / f"{fmt}.csv", text)))
+    return report
+
+
+def reel_of(lib, a: Asset, transcript=None, motion=None):
+    """An asset as a timeline reel: its shots, or the whole clip when it has no scenes yet."""
+    from dam.library_ops.timeline import Reel
+
+    info = a.info
+    duration = (info.duration if info else None) or 0.0
+    fps = (info.video.fps if info and info.video else None) or 25.0
+    shots = [(s.start, s.end) for s in lib.catalog.scenes(a.id)] or [(0.0, duration)]
+    return Reel(path=a.path, fps=fps, duration=max(duration, shots[-1][1]), shots=shots,
+                transcript=list(transcript or []), motion=list(motion or []))
+
+
+def _timeline(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed, motion: Timed,
+              report: ExportReport) -> ExportReport:
+    from dam.library_ops import timeline as tl
+
+    reels = []
+    for a in assets:
+        if a.kind != "video" or not (a.info and a.info.duration):
+            report.warnings.append(f"{a.name}: not a video with a duration; left out of the timeline")
+            continue
+        reels.append(reel_of(lib, a, transcripts.get(a.id), motion.get(a.id)))
+    if not reels:
+        report.errors.append(ErrorRecord(path="*", reason="no video to put on a timeline", stage="export"))
+        return report
+    name = Path(reels[0].path).stem if len(reels) == 1 else "dam shots"
+    if fmt in ("srt", "vtt"):
+        items = tl.cues(reels)
+        text = tl.srt(items) if fmt == "srt" else tl.vtt(items)
+    else:
+        text = tl.write(tl.build(reels, name), fmt)
+    suffix = {"otio": "otio", "edl": "edl", "fcpxml": "fcpxml", "srt": "srt", "vtt": "vtt"}[fmt]
+    report.files.append(str(write_atomic(out / f"{name}.{suffix}", text)))
     return report
