@@ -357,9 +357,13 @@ class Api:
         return self._file(scene and scene.get("thumbnail"), "image/jpeg")
 
     @app.api_route("/assets/{asset_id}/media", methods=["GET", "HEAD"])
-    async def media(self, asset_id: str) -> FileResponse:
-        """The original, with HTTP range requests so players can seek."""
+    async def media(self, asset_id: str, original: bool = False) -> FileResponse:
+        """The original, with HTTP range requests so players can seek; for sources a browser
+        cannot play (ProRes, HEVC) the H.264 proxy made at ingest, unless original=true."""
         a = await self._asset(asset_id)
+        proxy = self.settings.root / "proxies" / f"{a['id']}.mp4"
+        if not original and proxy.is_file():
+            return self._file(str(proxy), "video/mp4")
         return self._file(str(self._inside(a["path"])))
 
     # --- web UI ---
