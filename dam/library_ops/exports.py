@@ -15,7 +15,7 @@ from dam.library_ops.describe import AssetMetadata, describe_asset
 from dam.schema import Asset, ErrorRecord
 
 Timed = dict[str, list[tuple[float, float, str]]]
-FORMATS = ("xmp", "adobe-stock", "shutterstock", "pond5", "otio", "edl", "fcpxml", "srt", "vtt")
+FORMATS = ("xmp", "adobe-stock", "shutterstock", "pond5", "otio", "edl", "fcpxml", "srt", "vtt", "blender")
 TIMELINES = ("otio", "edl", "fcpxml", "srt", "vtt")
 
 
@@ -65,13 +65,18 @@ def select(lib, refs: list[str] | None = None, album: str | None = None) -> list
 
 
 def export(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed | None = None,
-           motion: Timed | None = None) -> ExportReport:
+           motion: Timed | None = None, offsets: dict[str, float] | None = None,
+           tracks: dict[str, dict[str, list[tuple[float, float, float]]]] | None = None) -> ExportReport:
+    """offsets (asset id -> seconds, e.g. a multi-cam group's sync offsets) and tracks (asset id ->
+    track name -> (seconds, x, y) samples) are used by the blender format."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (one of: {', '.join(FORMATS)})")
     out = Path(out)
     report = ExportReport(format=fmt, folder=str(out), assets=len(assets))
     if fmt in TIMELINES:
         return _timeline(lib, fmt, assets, out, transcripts or {}, motion or {}, report)
+    if fmt == "blender":
+        return _blender(lib, assets, out, offsets or {}, tracks or {}, report)
     metas: list[AssetMetadata] = []
     for a in assets:
         try:
@@ -131,4 +136,24 @@ def _timeline(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed,
         text = tl.write(tl.build(reels, name), fmt)
     suffix = {"otio": "otio", "edl": "edl", "fcpxml": "fcpxml", "srt": "srt", "vtt": "vtt"}[fmt]
     report.files.append(str(write_atomic(out / f"{name}.{suffix}", text)))
+    return report
+
+
+def _blender(lib, assets: list[Asset], out: Path, offsets: dict[str, float], tracks: dict, report: ExportReport
+             ) -> ExportReport:
+    from dam.library_ops.blender import BlenderClip, write_blender
+
+    clips = []
+    for a in assets:
+        v = a.info.video if a.info else None
+        if a.kind != "video" or v is None or not a.info.duration:
+            report.warnings.append(f"{a.name}: not a video; left out of the Blender scene")
+            continue
+        clips.append(BlenderClip(path=a.path, name=a.name, offset=offsets.get(a.id, 0.0), duration=a.info.duration,
+                                 fps=v.fps or 25.0, width=v.width, height=v.height,
+                                 cuts=[s.start for s in lib.catalog.scenes(a.id)], motion=tracks.get(a.id, {})))
+    if not clips:
+        report.errors.append(ErrorRecord(path="*", reason="no video for a Blender scene", stage="export"))
+        return report
+    report.files += [str(p) for p in write_blender(clips, out)]
     return report
