@@ -107,3 +107,25 @@ def test_album_resync_follows_the_folder_and_ratings(lib, tmp_path):
     rated = json.loads(dam("rate", str(lib["footage"] / "bars still.jpg"), "--reject", "--json", data=lib["data"]).stdout)
     assert rated["rating"] == 4 and rated["flag"] == "reject"
     assert dam("rate", "nope", "--stars", "1", data=lib["data"], check=False).returncode == 4
+
+
+def test_export_command_formats_and_errors(lib):
+    out = lib["root"] / "exports"
+    r = json.loads(dam("export", "xmp", "--out", str(out / "xmp"), "--json", data=lib["data"]).stdout)
+    assert r["assets"] == 2 and len(r["files"]) == 2 and r["errors"] == []
+    r = json.loads(dam("export", "pond5", str(lib["footage"] / "bars still.jpg"), "--out", str(out / "p5"), "--json",
+                       data=lib["data"]).stdout)
+    assert r["assets"] == 1 and (out / "p5" / "pond5.csv").read_text().startswith("originalfilename,title")
+    r = json.loads(dam("export", "edl", "--out", str(out / "edl"), "--json", data=lib["data"]).stdout)
+    assert r["files"][0].endswith("beach take 1.edl")  # L0 only: the whole clip is one event
+    assert dam("export", "gif", "--out", str(out), data=lib["data"], check=False).returncode == 2
+    assert dam("export", "xmp", "nope", "--out", str(out), data=lib["data"], check=False).returncode == 4
+    wf = write(lib["root"] / "wf-export.json", {"workflow": [
+        {"action": "export", "format": "vtt", "name": "subs"},
+        {"action": "export", "format": "xmp", "album": "No Such Album"}]})
+    r = dam("workflow", str(wf), "--json", data=lib["data"], check=False)
+    assert r.returncode == 2 and "No Such Album" in r.stdout
+    wf = write(lib["root"] / "wf-export2.json", {"workflow": [{"action": "export", "format": "vtt", "name": "subs"}]})
+    report = json.loads(dam("workflow", str(wf), "--json", data=lib["data"]).stdout)
+    assert (lib["data"] / "exports" / "subs" / "beach take 1.vtt").read_text().startswith("WEBVTT")
+    assert report["steps"][0]["status"] == "done"

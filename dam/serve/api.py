@@ -226,7 +226,10 @@ class Api:
     @app.post("/backup", status_code=202, dependencies=[Depends(require_token)])
     async def backup(self, body: BackupRequest) -> dict:
         """Back up originals, catalog and derived data; a job (`GET /jobs/{id}/status`), or the plan when dry_run."""
-        return await self.library.start_backup.remote(str(self._backup_root(body.backup_root)), body.dry_run)
+        out = await self.library.start_backup.remote(str(self._backup_root(body.backup_root)), body.dry_run)
+        if "problem" in out:
+            raise ApiError(409, "backup_refused", out["problem"])
+        return out
 
     @app.post("/workflow", status_code=202, dependencies=[Depends(require_token)])
     async def workflow(self, request: Request) -> dict:

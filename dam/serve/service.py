@@ -54,9 +54,17 @@ class LibraryService:
         from dam.library_ops.backup import backup
         from dam.library_ops.jobs import JobTracker
 
+        from dam.library_ops.backup import BackupError
+
         lib = self.library
+        real = Path(dest).resolve()
+        if real == lib.settings.root or lib.settings.root in real.parents:
+            return {"problem": f"the backup root {dest} must not be inside the data dir"}
         if dry_run:
-            return backup(lib.settings, lib.catalog, dest, dry_run=True).model_dump(mode="json")
+            try:
+                return backup(lib.settings, lib.catalog, dest, dry_run=True).model_dump(mode="json")
+            except (BackupError, OSError) as e:
+                return {"problem": str(e)}
         tracker = JobTracker(lib.catalog, "backup", detail={"to": dest})
         lib.catalog.update_job(tracker.job, status="queued")
 
