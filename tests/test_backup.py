@@ -116,6 +116,8 @@ def test_restore_round_trip_answers_the_same_searches(indexed, tmp_path):
     back = Library(fresh)
     try:
         assert back.catalog.counts() == lib.catalog.counts()
+        posters = [a.poster for a in back.get_recent(50) if a.poster]
+        assert posters and all(p.startswith(str(fresh.root)) and Path(p).is_file() for p in posters)
         poster = next(a.poster for a in lib.get_recent(50) if a.kind == "video" and a.poster)
         from dam.library import _read_image
 

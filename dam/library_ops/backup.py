@@ -33,6 +33,7 @@ from dam.media.hashing import content_hash
 from dam.schema import ErrorRecord
 
 MANIFEST = "manifest.jsonl"
+INFO = "backup.json"
 _SKIP_SUFFIXES = ("-wal", "-shm", "-journal", ".lock", ".dam-part")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -260,6 +261,10 @@ def backup(settings: Settings, catalog: Catalog, dest: Path, dry_run: bool = Fal
         return report
     dest.mkdir(parents=True, exist_ok=True)
     with _locked(dest):
+        # Where the data dir was: the catalog holds absolute paths of thumbnails under it.
+        from dam.library_ops.exports import write_atomic
+
+        write_atomic(dest / INFO, json.dumps({"data_dir": str(settings.root), "at": time.time()}))
         manifest = Manifest(dest)
         if progress:
             progress.start(f"backup to {dest}", len(items))

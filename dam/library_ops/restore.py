@@ -6,6 +6,7 @@ exists with other content is left alone and reported (a restore never overwrites
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from dam.config import Settings
-from dam.library_ops.backup import MANIFEST, BackupError, _locked, check_copy, copy_verified, media_source, read_manifest
+from dam.library_ops.backup import INFO, MANIFEST, BackupError, _locked, check_copy, copy_verified, media_source, read_manifest
 from dam.media.hashing import content_hash
 from dam.schema import ErrorRecord
 
@@ -64,9 +65,30 @@ def restore(settings: Settings, source: Path, originals: bool = True, dry_run: b
                 progress.advance(1, Path(e["rel"]).name)
         if progress:
             progress.finish()
+    if not dry_run:
+        _rebase(settings, source)
     report.failed = len(report.errors)
     report.seconds = time.monotonic() - t0
     return report
+
+
+def _rebase(settings: Settings, source: Path) -> None:
+    """Point the catalog's thumbnail paths at the new data dir when the library moved."""
+    try:
+        old = json.loads((source / INFO).read_text())["data_dir"].rstrip("/") + "/"
+    except (OSError, ValueError, KeyError):
+        return
+    new = str(settings.root).rstrip("/") + "/"
+    if old == new or not settings.catalog_path.exists():
+        return
+    db = sqlite3.connect(settings.catalog_path)
+    try:
+        with db:
+            for table, col in (("assets", "poster"), ("scenes", "thumbnail")):
+                db.execute(f"UPDATE {table} SET {col} = ? || substr({col}, ?) WHERE substr({col}, 1, ?) = ?",
+                           (new, len(old) + 1, len(old), old))
+    finally:
+        db.close()
 
 
 def _restore_one(settings: Settings, source: Path, e: dict, report: RestoreReport, dry_run: bool) -> None:
