@@ -161,7 +161,7 @@ class Library:
         p.finish()
         from dam.library_ops.photos import group_live_photos
 
-        group_live_photos(self, {Path(r["path"]).parent for r in self.catalog.files_under(str(root))})
+        group_live_photos(self, {Path(r["path"]).parent for r in self.catalog.files_under(str(root)) if r["asset_id"]})
         return report
 
     # --- ingest ----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from dam.library_ops.blender import BlenderClip, scene_data, write_blender
+from dam.library_ops.blender import BlenderClip, scene_data
 from dam.library_ops.exports import export, select
 
 

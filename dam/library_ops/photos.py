@@ -39,16 +39,27 @@ def live_pairs(assets: list[tuple[Path, Asset]]) -> list[tuple[Path, Asset, Path
     return pairs
 
 
+def _children(catalog, folder: Path) -> list:
+    """File rows directly inside folder (not below it), with an asset."""
+    prefix = str(folder).rstrip("/") + "/"
+    return catalog._rows("SELECT path, asset_id FROM files WHERE substr(path, 1, ?) = ? AND asset_id IS NOT NULL"
+                         " AND instr(substr(path, ?), '/') = 0", (len(prefix), prefix, len(prefix) + 1))
+
+
 def group_live_photos(lib, folders: set[Path]) -> set[str]:
-    """Fold each Live Photo's video into its photo asset; returns the video asset ids removed."""
+    """Fold each Live Photo's video into its photo asset; returns the video asset ids removed.
+    Only names that occur twice in a folder are looked at, so this costs one query per folder."""
     entries = []
     for folder in folders:
-        for row in lib.catalog.files_under(str(folder)):
-            p = Path(row["path"])
-            if p.parent == folder and row["asset_id"]:
-                a = lib.catalog.asset(row["asset_id"])
+        rows = _children(lib.catalog, folder)
+        stems: dict[str, int] = {}
+        for r in rows:
+            stems[Path(r["path"]).stem.lower()] = stems.get(Path(r["path"]).stem.lower(), 0) + 1
+        for r in rows:
+            if stems[Path(r["path"]).stem.lower()] > 1:
+                a = lib.catalog.asset(r["asset_id"])
                 if a is not None:
-                    entries.append((p, a))
+                    entries.append((Path(r["path"]), a))
     gone: set[str] = set()
     for pp, photo, vp, video in live_pairs(entries):
         if video.id == photo.id:
