@@ -61,4 +61,8 @@ def test_sync_album_and_rating_routes(server):
     assert r.status_code == 200 and r.json() == {"asset_id": asset, "rating": 5, "flag": "pick"}
     assert c.post(f"/assets/{asset}/rating", json={"rating": 9}, headers=AUTH).status_code == 422
     assert c.post("/assets/nope/rating", json={"rating": 1}, headers=AUTH).status_code == 404
+    xmp = c.get(f"/assets/{asset}/sidecar.xmp")
+    assert xmp.status_code == 200 and xmp.headers["content-type"].startswith("application/rdf+xml")
+    assert b"<xmp:Rating>5</xmp:Rating>" in xmp.content and b"<xmp:Label>Pick</xmp:Label>" in xmp.content
+    assert c.get("/assets/nope/sidecar.xmp").status_code == 404
     assert good.is_dir()

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from ray import serve
 from starlette.exceptions import HTTPException
 
@@ -255,6 +255,14 @@ class Api:
     @app.get("/albums")
     async def albums(self) -> list[dict]:
         return await self.library.albums.remote()
+
+    @app.get("/assets/{asset_id}/sidecar.xmp")
+    async def sidecar(self, asset_id: str) -> Response:
+        """The asset's XMP sidecar (title, description, keywords, dates, rating, shot markers)."""
+        data = await self.library.sidecar.remote(asset_id)
+        if data is None:
+            raise ApiError(404, "not_found", f"no asset {asset_id!r}")
+        return Response(data, media_type="application/rdf+xml")
 
     @app.post("/assets/{asset_id}/rating", dependencies=[Depends(require_token)])
     async def rate(self, asset_id: str, body: RatingRequest) -> dict:

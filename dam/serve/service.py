@@ -113,6 +113,13 @@ class LibraryService:
         self.library.scan(root)
         return sync_album(self.library.catalog, self.settings.albums_dir, s, root).model_dump(mode="json")
 
+    def sidecar(self, asset_id: str) -> bytes | None:
+        from dam.library_ops.describe import describe_asset
+        from dam.library_ops.xmp import xmp_packet
+
+        a = self.library.catalog.asset(asset_id)
+        return None if a is None else xmp_packet(describe_asset(self.library, a))
+
     def albums(self) -> list[dict]:
         from dam.library_ops.albums import albums
 
