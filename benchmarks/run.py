@@ -10,16 +10,18 @@ import platform
 import time
 from pathlib import Path
 
-TARGETS = {"decode": ("ratio", 0.8), "ingest": ("ratio", 5.0), "shots": ("f1_vs_adaptive", 1.0)}
+TARGETS = {"decode": ("ratio", 0.8), "ingest": ("ratio", 5.0), "shots": ("f1_vs_adaptive", 1.0),
+           "backup": ("ratio", 0.25)}  # two BLAKE2b passes (source, copy read back) bound it
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--only", default="decode,ingest,shots,search", help="also: gpu (needs CUDA)")
     args = ap.parse_args()
-    from benchmarks import decode, gpu, ingest, search, shots
+    from benchmarks import backup, decode, gpu, ingest, search, shots
 
-    runners = {"decode": decode.run, "ingest": ingest.run, "shots": shots.run, "search": search.run, "gpu": gpu.run}
+    runners = {"decode": decode.run, "ingest": ingest.run, "shots": shots.run, "search": search.run,
+               "backup": backup.run, "gpu": gpu.run}
     out = Path(__file__).parent / "results" / "latest.json"
     results = json.loads(out.read_text()) if out.exists() else {}  # --only refreshes just those entries
     results["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),

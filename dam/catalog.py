@@ -53,6 +53,18 @@ CREATE TABLE IF NOT EXISTS errors (
     reason TEXT NOT NULL, at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS errors_job ON errors(job_id);
+CREATE TABLE IF NOT EXISTS albums (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, category TEXT NOT NULL DEFAULT '', root TEXT, mode TEXT,
+    created_at TEXT NOT NULL, synced_at TEXT, UNIQUE (category, name)
+);
+CREATE TABLE IF NOT EXISTS album_assets (
+    album_id TEXT NOT NULL, asset_id TEXT NOT NULL, rel TEXT NOT NULL, added_at TEXT NOT NULL,
+    PRIMARY KEY (album_id, rel)
+);
+CREATE INDEX IF NOT EXISTS album_assets_asset ON album_assets(asset_id);
+CREATE TABLE IF NOT EXISTS ratings (
+    asset_id TEXT PRIMARY KEY, rating INTEGER, flag TEXT, updated_at TEXT NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS assets_fts USING fts5(
     asset_id UNINDEXED, name, path, meta, tokenize = "unicode61 remove_diacritics 2"
 );

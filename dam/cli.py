@@ -276,6 +276,184 @@ def jobs(ctx: click.Context, limit: int, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--to", "dest", required=True, type=click.Path(file_okay=False, path_type=Path), help="Backup root (local, NAS or SMB mount).")
+@click.option("--dry-run", is_flag=True, help="Only say what would be copied.")
+@click.option("--verify", "verify_only", is_flag=True, help="Re-hash the backup instead; damaged copies are recopied next run.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def backup(ctx: click.Context, dest: Path, dry_run: bool, verify_only: bool, as_json: bool) -> None:
+    """Incremental, verified backup of originals, catalog and derived data to DEST."""
+    from dam.library_ops.backup import BackupError
+    from dam.library_ops.backup import backup as run_backup
+    from dam.library_ops.backup import verify
+    from dam.library_ops.jobs import JobTracker
+
+    lib = _library(ctx)
+    try:
+        if verify_only:
+            v = verify(dest)
+            if not _emit(v.model_dump(mode="json"), as_json):
+                out.print(f"checked {v.checked} files in {v.root}: {len(v.errors)} damaged or missing")
+                _print_errors(v.errors)
+            sys.exit(EXIT_PARTIAL if v.errors else 0)
+        tracker = None if dry_run else JobTracker(lib.catalog, "backup", TerminalProgress(not as_json), {"to": str(dest)})
+        try:
+            report = run_backup(lib.settings, lib.catalog, dest, dry_run, tracker, tracker and tracker.job)
+        except BaseException:
+            if tracker:
+                tracker.close("failed")
+            raise
+    except BackupError as e:
+        err.print(f"[red]error:[/] {e}")
+        sys.exit(EXIT_FAILED)
+    if tracker:
+        tracker.close("done", copied=report.copied, skipped=report.skipped, bytes=report.bytes_copied)
+    if not _emit(report.model_dump(mode="json"), as_json):
+        verb = "would copy" if dry_run else "copied"
+        out.print(f"[bold]{report.root}[/]: {verb} {report.copied} ({report.bytes_copied / 1e6:,.1f} MB), "
+                  f"{report.skipped} unchanged, {report.failed} failed in {report.seconds:.1f}s")
+        for rel in report.planned[:50]:
+            out.print(f"  + {rel}")
+        _print_errors(report.errors)
+    sys.exit(EXIT_PARTIAL if report.errors else 0)
+
+
+@cli.command()
+@click.option("--from", "source", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--no-originals", is_flag=True, help="Restore the catalog and derived data only.")
+@click.option("--dry-run", is_flag=True)
+@click.option("--force", is_flag=True, help="Replace a library already in the data dir.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def restore(ctx: click.Context, source: Path, no_originals: bool, dry_run: bool, force: bool, as_json: bool) -> None:
+    """Bring a library back from a backup: catalog, vectors, thumbnails and missing originals."""
+    from dam.library_ops.backup import BackupError
+    from dam.library_ops.restore import restore as run_restore
+
+    try:
+        report = run_restore(ctx.obj["settings"], source, not no_originals, dry_run, force, TerminalProgress(not as_json))
+    except BackupError as e:
+        err.print(f"[red]error:[/] {e}")
+        sys.exit(EXIT_FAILED)
+    if not _emit(report.model_dump(mode="json"), as_json):
+        out.print(f"restored {report.restored} files into {report.data_dir}, {report.skipped} originals already in "
+                  f"place, {report.failed} failed in {report.seconds:.1f}s")
+        _print_errors(report.errors)
+    sys.exit(EXIT_PARTIAL if report.errors else 0)
+
+
+@cli.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--check", "check_only", is_flag=True, help="Validate only; run nothing.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def workflow(ctx: click.Context, file, check_only: bool, as_json: bool) -> None:
+    """Run a workflow file: {"workflow": [{"action": "sync_album" | "scan" | "ingest" | "backup" | "stats" | "export", ...}]}.
+    The whole file is validated before any step runs."""
+    from dam.library_ops import workflow as wfl
+
+    try:
+        wf = wfl.parse(json.load(file))
+        lib = _library(ctx)
+        wfl.check(lib, wf, wfl.cli_backup_root(lib))
+    except (json.JSONDecodeError, wfl.WorkflowError) as e:
+        problems = getattr(e, "problems", None) or [f"not JSON: {e}"]
+        if not _emit({"error": "invalid_workflow", "detail": problems}, as_json):
+            err.print("[red]invalid workflow, nothing ran:[/]")
+            for p in problems:
+                err.print(f"  ✗ {p}")
+        sys.exit(2)
+    if check_only:
+        _emit({"ok": True, "steps": [s.action for s in wf.workflow]}, as_json) or out.print(f"valid: {len(wf.workflow)} steps")
+        return
+    tracker, report = wfl.start(lib, wf)
+    report = wfl.run(lib, wf, tracker, report, wfl.cli_backup_root(lib), TerminalProgress(not as_json))
+    if not _emit(report.model_dump(mode="json"), as_json):
+        for s in report.steps:
+            colour = {"done": "green", "partial": "yellow", "failed": "red"}.get(s.status, "dim")
+            out.print(f"  [{colour}]{s.status:<8}[/] {s.index}. {s.action} (job {s.job}){' — ' + s.error if s.error else ''}")
+    sys.exit(EXIT_FAILED if report.status == "failed" else EXIT_PARTIAL if any(s.status == "partial" for s in report.steps) else 0)
+
+
+@cli.command("export")
+@click.argument("fmt", metavar="FORMAT")
+@click.argument("assets", nargs=-1)
+@click.option("--album", help="Export an album's assets (name, category/name or id).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write into.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def export_cmd(ctx: click.Context, fmt: str, assets: tuple[str, ...], album: str | None, out_dir: Path, as_json: bool) -> None:
+    """Write ASSETS (default: the whole library) as FORMAT: xmp sidecars, stock CSVs (adobe-stock, shutterstock,
+    pond5), timelines (edl, fcpxml, otio, srt, vtt) or a Blender script (blender)."""
+    from dam.library_ops.exports import FORMATS, export, select
+
+    if fmt not in FORMATS:
+        raise click.BadParameter(f"{fmt!r}: use one of {', '.join(FORMATS)}", param_hint="FORMAT")
+    lib = _library(ctx)
+    try:
+        chosen = select(lib, list(assets), album)
+    except KeyError as e:
+        err.print(f"[red]not found:[/] {e.args[0]}")
+        sys.exit(EXIT_NOT_FOUND)
+    report = export(lib, fmt, chosen, out_dir)
+    if not _emit(report.model_dump(mode="json"), as_json):
+        out.print(f"{fmt}: {report.assets} assets → {len(report.files)} files in {report.folder}")
+        for w in report.warnings:
+            err.print(f"  [yellow]![/] {w}")
+        _print_errors(report.errors)
+    sys.exit(EXIT_PARTIAL if report.errors else 0)
+
+
+@cli.command("sync-album")
+@click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("album")
+@click.option("--category", default="", help="Folder the album sits in (e.g. a client or year).")
+@click.option("--mode", type=click.Choice(["link", "copy"]), default="link", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def sync_album_cmd(ctx: click.Context, root: Path, album: str, category: str, mode: str, as_json: bool) -> None:
+    """Make ALBUM mirror the media under ROOT, as catalog entries and a folder of links or copies."""
+    from pydantic import ValidationError
+
+    from dam.library_ops.albums import AlbumSpec, sync_album
+
+    try:
+        spec = AlbumSpec(root=str(root), album=album, category=category, mode=mode)
+    except ValidationError as e:
+        raise click.BadParameter(e.errors()[0]["msg"]) from None
+    lib = _library(ctx)
+    real = lib.allowed(root, implicit_root=True)
+    lib.scan(real, implicit_root=True, progress=TerminalProgress(not as_json))
+    report = sync_album(lib.catalog, lib.settings.albums_dir, spec, real, TerminalProgress(not as_json))
+    if not _emit(report.model_dump(mode="json"), as_json):
+        out.print(f"album [bold]{report.album}[/] ({report.members} items, +{report.added} −{report.removed}) at {report.folder}")
+        _print_errors(report.errors)
+    sys.exit(EXIT_PARTIAL if report.errors else 0)
+
+
+@cli.command()
+@click.argument("asset")
+@click.option("--stars", type=click.IntRange(0, 5), help="Rating, 0–5.")
+@click.option("--pick", "flag", flag_value="pick", help="Flag as a pick.")
+@click.option("--reject", "flag", flag_value="reject", help="Flag as a reject.")
+@click.option("--unflag", "flag", flag_value="", help="Clear the pick/reject flag.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def rate(ctx: click.Context, asset: str, stars: int | None, flag: str | None, as_json: bool) -> None:
+    """Rate ASSET (stars) and/or flag it as a pick or a reject."""
+    from dam.library_ops.albums import set_rating
+
+    lib = _library(ctx)
+    a = lib.asset(asset)
+    if a is None:
+        err.print(f"[red]no asset[/] matches {asset!r}")
+        sys.exit(EXIT_NOT_FOUND)
+    r = set_rating(lib.catalog, a.id, stars, flag)
+    if not _emit(r.model_dump(mode="json"), as_json):
+        out.print(f"{a.name}: {'★' * (r.rating or 0)}{'☆' * (5 - (r.rating or 0))} {r.flag or ''}")
+
+
+@cli.command()
 @click.argument("folder", type=click.Path(path_type=Path), default=Path("dam-samples"))
 @click.pass_context
 def samples(ctx: click.Context, folder: Path) -> None:

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Folders dam may read. Empty: any folder named on the command line becomes a root.",
     )
+    backup_roots: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="Folders POST /backup and workflows may write backups into.")
     encoder: Literal["builtin", "clip"] = "builtin"
     clip_model: str = Field("ViT-B-32", description="open_clip architecture name for the clip encoder.")
     clip_checkpoint: str | None = Field(None, description="Path to open_clip weights (.pt/.bin/.safetensors).")
@@ -50,7 +52,7 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(4096, ge=1, description="Largest file accepted by POST /upload.")
     max_query_image_mb: int = Field(20, ge=1, description="Largest picture accepted by POST /search/image.")
 
-    @field_validator("media_roots", mode="before")
+    @field_validator("media_roots", "backup_roots", mode="before")
     @classmethod
     def _split_roots(cls, v: object) -> object:
         if isinstance(v, str):
@@ -68,6 +70,10 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.root / "chroma"
+
+    @property
+    def albums_dir(self) -> Path:
+        return self.root / "albums"
 
     @property
     def thumbs_dir(self) -> Path:

@@ -16,6 +16,7 @@ from dam.catalog import Catalog, now
 from dam.config import Settings
 from dam.encoders.base import ImageEncoder, TextEncoder, image_encoder_key, load_image_encoder, load_text_encoder, unit
 from dam.media.decode import DecodeError, decode_frames, decode_size, open_reader
+from dam.media.photo import photo_still  # also registers the HEIF opener for Pillow
 from dam.media.thumbs import extract_still
 from dam.paths import PathNotAllowed, expand, inside_roots, walk_files
 from dam.scan import Registered, register, scan
@@ -158,6 +159,9 @@ class Library:
         report = scan(self.catalog, root, on_file=lambda r: p.advance(1, r.path.name),
                       roots=self.settings.resolved_roots())
         p.finish()
+        from dam.library_ops.photos import group_live_photos
+
+        group_live_photos(self, {Path(r["path"]).parent for r in self.catalog.files_under(str(root)) if r["asset_id"]})
         return report
 
     # --- ingest ----------------------------------------------------------------------------
@@ -209,7 +213,11 @@ class Library:
             p.advance(1, path.name)
             self._after_register(r, run.report, todo)
         p.finish()
-        run.todo = list({a.id: a for a in todo}.values())
+        from dam.library_ops.photos import group_live_photos
+
+        gone = group_live_photos(self, {f.parent for f in files})  # a Live Photo's MOV joins its photo
+        run.report.assets = [x for x in run.report.assets if x["uuid"] not in gone]
+        run.todo = [a for a in {a.id: a for a in todo}.values() if a.id not in gone]
         try:
             self._level0(run.todo, run.report, p)
         except BaseException:
@@ -229,6 +237,9 @@ class Library:
             done = self._levels12(run.todo, run.report, run.progress)
             if run.levels == "L3" and done:
                 self._level3(done, run.progress)
+            from dam.library_ops.photos import make_proxies
+
+            run.report.errors += make_proxies(self, self.catalog.assets(ids=done), run.progress)
             status = "done"
         finally:
             run.close(status)
@@ -255,6 +266,7 @@ class Library:
         self.store.delete_asset(asset_id)
         self.catalog.delete_asset(asset_id)
         shutil.rmtree(self.settings.thumbs_dir / asset_id, ignore_errors=True)
+        (self.settings.root / "proxies" / f"{asset_id}.mp4").unlink(missing_ok=True)
 
     def _thumb_dir(self, asset_id: str) -> Path:
         return self.settings.thumbs_dir / asset_id
@@ -270,8 +282,8 @@ class Library:
                 if a.kind == "video":
                     at = min((a.info.duration or 0) * 0.1, 10.0)
                     poster = str(extract_still(Path(a.path), at, self._thumb_dir(a.id) / "poster.jpg", width=640))
-                elif a.kind == "image":
-                    poster = str(extract_still(Path(a.path), 0, self._thumb_dir(a.id) / "poster.jpg", width=640))
+                elif a.kind == "image":  # Pillow: HEIC too, and turned upright by its EXIF orientation
+                    poster = str(photo_still(Path(a.path), self._thumb_dir(a.id) / "poster.jpg", width=640))
                 if vec is not None:
                     self.store.upsert("l0", self.key, [f"{a.id}:l0:0"], vec[None],
                                       [{"asset_id": a.id, "kind": a.kind, "encoder": self.key}])

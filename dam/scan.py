@@ -33,7 +33,9 @@ def register(catalog: Catalog, path: Path) -> Registered:
     known = catalog.file(key)
     if known is not None and known["size"] == size and known["mtime"] == mtime:
         if known["asset_id"] is None:
-            return Registered(path, None, "skipped" if not known["error"] else "error", known["error"])
+            # The same answer as the first time, so an ingest after a scan still reports the file.
+            return Registered(path, None, "skipped" if not known["error"] else "error",
+                              known["error"] or "not a media file (content not recognised)")
         a = catalog.asset(known["asset_id"])
         if a is not None and a.status != "missing":
             return Registered(path, known["asset_id"], "unchanged")

@@ -12,6 +12,7 @@ fi
 command -v ffmpeg  >/dev/null || need_apt+=(ffmpeg)
 command -v ffprobe >/dev/null || need_apt+=(ffmpeg)
 command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)
+command -v exiftool >/dev/null || need_apt+=(libimage-exiftool-perl)
 if ((${#need_apt[@]})); then
   echo "==> installing system packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -112,10 +112,10 @@ def server(media, ray_cluster, tmp_path_factory):
     shutil.copy(media["other"], outside / "secret.mp4")
     (root / "escape").symlink_to(outside)
     settings = make_settings(base, media_roots=[root], api_token=TOKEN, port=free_port(), max_upload_mb=1,
-                             max_query_image_mb=1)
+                             max_query_image_mb=1, backup_roots=[base / "Backups"])
     run(settings, blocking=False)
     client = httpx.Client(base_url=f"http://127.0.0.1:{settings.port}", timeout=120)
-    yield {"client": client, "root": root, "outside": outside}
+    yield {"client": client, "root": root, "outside": outside, "backups": base / "Backups", "settings": settings}
     client.close()
     serve.shutdown()
 

@@ -107,6 +107,13 @@ def probe(path: Path) -> MediaInfo:
     try:
         data = ffmpeg.probe(f"file:{path}")
     except ffmpeg.Error as e:
+        from dam.media.photo import PhotoError, is_heif, probe_photo
+
+        if is_heif(path):  # HEIC photos: ffprobe cannot open them, Pillow (pillow-heif) can
+            try:
+                return probe_photo(path)
+            except PhotoError as pe:
+                raise ProbeError(str(pe)) from None
         reason = (e.stderr or b"").decode(errors="replace").strip().splitlines()
         raise ProbeError(reason[-1] if reason else "ffprobe could not read the file") from None
     fmt = data.get("format", {})
@@ -133,7 +140,7 @@ def probe(path: Path) -> MediaInfo:
     duration = _float(fmt.get("duration")) or (_float(pictures[0].get("duration")) if pictures else None)
     if kind == "video" and not duration:
         raise ProbeError("video has no duration (truncated or still being written?)")
-    return MediaInfo(
+    info = MediaInfo(
         kind=kind,
         container=format_name,
         duration=duration if kind != "image" else None,
@@ -156,3 +163,11 @@ def probe(path: Path) -> MediaInfo:
         timecode=_tag(all_tags, "timecode"),
         tags=tags,
     )
+    if kind == "image":  # EXIF capture date, camera and GPS, which ffprobe does not read
+        from dam.media.photo import PhotoError, probe_photo
+
+        try:
+            return probe_photo(path, info)
+        except PhotoError:
+            pass
+    return info

@@ -17,13 +17,14 @@ from pathlib import Path
 import numpy as np
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from ray import serve
 from starlette.exceptions import HTTPException
 
 from dam.config import Settings
+from dam.library_ops.albums import AlbumSpec
 from dam.paths import PathNotAllowed, inside_roots
-from dam.serve.models import IngestAccepted, IngestRequest, SearchResults, SeedIngestAccepted, SeedIngestRequest
+from dam.serve.models import BackupRequest, IngestAccepted, RatingRequest, IngestRequest, SearchResults, SeedIngestAccepted, SeedIngestRequest
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("ray.serve")
@@ -210,6 +211,66 @@ class Api:
             saved.append(str(dest))
         return await self.library.start_ingest.remote(saved, "L3")
 
+    # --- library workflows ---
+    def _backup_root(self, path: str) -> Path:
+        roots = [r.expanduser().resolve() for r in self.settings.backup_roots]
+        if not roots:
+            raise ApiError(409, "no_backup_root", "configure DAM_BACKUP_ROOTS: backups are written only inside them")
+        if not path.startswith(("/", "~")):
+            path = str(roots[0] / path)
+        real = Path(os.path.realpath(path))
+        if not any(real == r or r in real.parents for r in roots):
+            raise PathNotAllowed(f"{path} is outside the configured backup roots")
+        return real
+
+    @app.post("/backup", status_code=202, dependencies=[Depends(require_token)])
+    async def backup(self, body: BackupRequest) -> dict:
+        """Back up originals, catalog and derived data; a job (`GET /jobs/{id}/status`), or the plan when dry_run."""
+        out = await self.library.start_backup.remote(str(self._backup_root(body.backup_root)), body.dry_run)
+        if "problem" in out:
+            raise ApiError(409, "backup_refused", out["problem"])
+        return out
+
+    @app.post("/workflow", status_code=202, dependencies=[Depends(require_token)])
+    async def workflow(self, request: Request) -> dict:
+        """Run a workflow file's JSON (`{"workflow": [{"action": ...}]}`); invalid: 422 and nothing ran."""
+        try:
+            data = await request.json()
+        except ValueError:
+            raise ApiError(422, "invalid_workflow", "the body is not JSON") from None
+        roots = [str(r.expanduser().resolve()) for r in self.settings.backup_roots]
+        out = await self.library.start_workflow.remote(data, roots)
+        if "problems" in out:
+            return JSONResponse({"error": "invalid_workflow", "detail": out["problems"]}, status_code=422)
+        return out
+
+    @app.post("/sync_album", dependencies=[Depends(require_token)])
+    async def sync_album(self, body: AlbumSpec) -> dict:
+        """The seed's sync_album: the album mirrors the media under root (a folder of links or copies)."""
+        root = self._inside(body.root)
+        if not root.is_dir():
+            raise ApiError(404, "not_found", f"{body.root} is not a folder")
+        return await self.library.sync_album.remote({**body.model_dump(), "root": str(root)})
+
+    @app.get("/albums")
+    async def albums(self) -> list[dict]:
+        return await self.library.albums.remote()
+
+    @app.get("/assets/{asset_id}/sidecar.xmp")
+    async def sidecar(self, asset_id: str) -> Response:
+        """The asset's XMP sidecar (title, description, keywords, dates, rating, shot markers)."""
+        data = await self.library.sidecar.remote(asset_id)
+        if data is None:
+            raise ApiError(404, "not_found", f"no asset {asset_id!r}")
+        return Response(data, media_type="application/rdf+xml")
+
+    @app.post("/assets/{asset_id}/rating", dependencies=[Depends(require_token)])
+    async def rate(self, asset_id: str, body: RatingRequest) -> dict:
+        out = await self.library.rate.remote(asset_id, body.rating, body.flag)
+        if out is None:
+            raise ApiError(404, "not_found", f"no asset {asset_id!r}")
+        return out
+
     # --- jobs ---
     @app.get("/jobs")
     async def jobs(self, limit: int = Query(20, ge=1, le=500)) -> list[dict]:
@@ -307,9 +368,13 @@ class Api:
         return self._file(scene and scene.get("thumbnail"), "image/jpeg")
 
     @app.api_route("/assets/{asset_id}/media", methods=["GET", "HEAD"])
-    async def media(self, asset_id: str) -> FileResponse:
-        """The original, with HTTP range requests so players can seek."""
+    async def media(self, asset_id: str, original: bool = False) -> FileResponse:
+        """The original, with HTTP range requests so players can seek; for sources a browser
+        cannot play (ProRes, HEVC) the H.264 proxy made at ingest, unless original=true."""
         a = await self._asset(asset_id)
+        proxy = self.settings.root / "proxies" / f"{a['id']}.mp4"
+        if not original and proxy.is_file():
+            return self._file(str(proxy), "video/mp4")
         return self._file(str(self._inside(a["path"])))
 
     # --- web UI ---

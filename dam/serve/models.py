@@ -41,3 +41,13 @@ class SearchResults(BaseModel):
 class ErrorBody(BaseModel):
     error: str
     detail: str | list | None = None
+
+
+class BackupRequest(BaseModel):
+    backup_root: str = Field(min_length=1, max_length=4096, description="Inside DAM_BACKUP_ROOTS; relative: to the first.")
+    dry_run: bool = False
+
+
+class RatingRequest(BaseModel):
+    rating: int | None = Field(None, ge=0, le=5, description="Stars 0–5; omitted: unchanged.")
+    flag: Literal["pick", "reject", ""] | None = Field(None, description='"" clears the flag; omitted: unchanged.')

@@ -6,7 +6,9 @@ vectors in batches, on a GPU when the cluster has one."""
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -25,6 +27,7 @@ class LibraryService:
         self.library = Library(self.settings)
         # L1+ of one job at a time: a second job queues instead of fighting for the same cores.
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
+        self.ops = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ops")  # backups, workflows: one at a time
         self._lock = threading.Lock()
 
     # --- ingest ---
@@ -44,6 +47,89 @@ class LibraryService:
         except Exception as e:  # the job row says what happened; the service stays up
             self.library.catalog.record_error(run.job, ErrorRecord(path="*", reason=f"{type(e).__name__}: {e}",
                                                                    stage="ingest"))
+
+    # --- library workflows (dam.library_ops) ---
+    def start_backup(self, dest: str, dry_run: bool = False) -> dict:
+        """A dry run answers at once; a real backup is a background job the caller can watch."""
+        from dam.library_ops.backup import backup
+        from dam.library_ops.jobs import JobTracker
+
+        from dam.library_ops.backup import BackupError
+
+        lib = self.library
+        real = Path(dest).resolve()
+        if real == lib.settings.root or lib.settings.root in real.parents:
+            return {"problem": f"the backup root {dest} must not be inside the data dir"}
+        if dry_run:
+            try:
+                return backup(lib.settings, lib.catalog, dest, dry_run=True).model_dump(mode="json")
+            except (BackupError, OSError) as e:
+                return {"problem": str(e)}
+        tracker = JobTracker(lib.catalog, "backup", detail={"to": dest})
+        lib.catalog.update_job(tracker.job, status="queued")
+
+        def work() -> None:
+            lib.catalog.update_job(tracker.job, status="running")
+            try:
+                r = backup(lib.settings, lib.catalog, dest, progress=tracker, job=tracker.job)
+            except Exception as e:  # the job row says what happened; the service stays up
+                tracker.error(ErrorRecord(path=dest, reason=f"{type(e).__name__}: {e}", stage="backup"))
+                tracker.close("failed")
+                return
+            for e in r.errors:
+                tracker.error(e)
+            tracker.close("done", copied=r.copied, skipped=r.skipped, bytes=r.bytes_copied)
+
+        self.ops.submit(work)
+        return {"job": tracker.job}
+
+    def start_workflow(self, data: dict, backup_roots: list[str]) -> dict:
+        """Validate everything, then run the steps in the background; {"problems": [...]} when invalid."""
+        from dam.library_ops import workflow as wfl
+
+        def backup_root_ok(path: str) -> Path:
+            if not backup_roots:
+                raise ValueError("configure DAM_BACKUP_ROOTS: backups are written only inside them")
+            real = Path(os.path.realpath(Path(backup_roots[0]) / path))  # an absolute path stays as it is
+            if not any(real == Path(r) or Path(r) in real.parents for r in backup_roots):
+                raise PermissionError(f"{path} is outside the configured backup roots")
+            return real
+
+        try:
+            wf = wfl.parse(data)
+            wfl.check(self.library, wf, backup_root_ok)
+        except wfl.WorkflowError as e:
+            return {"problems": e.problems}
+        tracker, report = wfl.start(self.library, wf)
+        self.library.catalog.update_job(tracker.job, status="queued")
+        self.ops.submit(wfl.run, self.library, wf, tracker, report, backup_root_ok)
+        return report.model_dump(mode="json")
+
+    def sync_album(self, spec: dict) -> dict:
+        from dam.library_ops.albums import AlbumSpec, sync_album
+
+        s = AlbumSpec(**spec)
+        root = self.library.allowed(s.root)
+        self.library.scan(root)
+        return sync_album(self.library.catalog, self.settings.albums_dir, s, root).model_dump(mode="json")
+
+    def sidecar(self, asset_id: str) -> bytes | None:
+        from dam.library_ops.describe import describe_asset
+        from dam.library_ops.xmp import xmp_packet
+
+        a = self.library.catalog.asset(asset_id)
+        return None if a is None else xmp_packet(describe_asset(self.library, a))
+
+    def albums(self) -> list[dict]:
+        from dam.library_ops.albums import albums
+
+        return albums(self.library.catalog)
+
+    def rate(self, asset_id: str, rating: int | None, flag: str | None) -> dict | None:
+        from dam.library_ops.albums import set_rating
+
+        a = self.library.catalog.asset(asset_id)
+        return None if a is None else set_rating(self.library.catalog, a.id, rating, flag).model_dump(mode="json")
 
     def scan(self, root: str) -> dict:
         return self.library.scan(root).model_dump(mode="json")

@@ -1,0 +1,159 @@
+"""`dam export FORMAT`: one entry point over every outward format, for the CLI, HTTP and workflows.
+
+Transcripts and motion are optional plain inputs keyed by asset id — lists of
+(start, end, text) — so whichever module produces them can feed every format."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from dam.library_ops.describe import AssetMetadata, describe_asset
+from dam.schema import Asset, ErrorRecord
+
+Timed = dict[str, list[tuple[float, float, str]]]
+FORMATS = ("xmp", "adobe-stock", "shutterstock", "pond5", "otio", "edl", "fcpxml", "srt", "vtt", "blender")
+TIMELINES = ("otio", "edl", "fcpxml", "srt", "vtt")
+
+
+class ExportReport(BaseModel):
+    format: str
+    folder: str
+    assets: int = 0
+    files: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    errors: list[ErrorRecord] = Field(default_factory=list)
+
+
+def write_atomic(path: Path, data: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.dam-part")
+    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
+    os.replace(tmp, path)
+    return path
+
+
+def unique_stem(a: Asset, taken: set[str]) -> str:
+    """The file's stem, made safe as a file name; the asset id is added when two would clash."""
+    stem = re.sub(r"[\x00-\x1f\x7f/\\]", "_", Path(a.path).stem).lstrip(".") or a.id
+    if stem in taken:
+        stem = f"{stem}-{a.id[:8]}"
+    taken.add(stem)
+    return stem
+
+
+def select(lib, refs: list[str] | None = None, album: str | None = None) -> list[Asset]:
+    """Assets named by id/path, or an album's, or every asset with no selection; KeyError names a miss."""
+    from dam.library_ops.albums import album_assets
+
+    if album:
+        ids = album_assets(lib.catalog, album)
+        found = {a.id: a for a in lib.catalog.assets(ids=ids, limit=100_000)}
+        return [found[i] for i in ids if i in found]
+    if refs:
+        out = []
+        for r in refs:
+            a = lib.asset(r)
+            if a is None:
+                raise KeyError(f"no asset {r!r}")
+            out.append(a)
+        return out
+    return sorted(lib.catalog.assets(limit=100_000), key=lambda a: a.path)
+
+
+def export(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed | None = None,
+           motion: Timed | None = None, offsets: dict[str, float] | None = None,
+           tracks: dict[str, dict[str, list[tuple[float, float, float]]]] | None = None) -> ExportReport:
+    """offsets (asset id -> seconds, e.g. a multi-cam group's sync offsets) and tracks (asset id ->
+    track name -> (seconds, x, y) samples) are used by the blender format."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r} (one of: {', '.join(FORMATS)})")
+    out = Path(out)
+    report = ExportReport(format=fmt, folder=str(out), assets=len(assets))
+    if fmt in TIMELINES:
+        return _timeline(lib, fmt, assets, out, transcripts or {}, motion or {}, report)
+    if fmt == "blender":
+        return _blender(lib, assets, out, offsets or {}, tracks or {}, report)
+    metas: list[AssetMetadata] = []
+    for a in assets:
+        try:
+            metas.append(describe_asset(lib, a, (transcripts or {}).get(a.id), (motion or {}).get(a.id)))
+        except Exception as e:  # one asset's trouble never stops the export
+            report.errors.append(ErrorRecord(path=a.path, reason=f"{type(e).__name__}: {e}", stage="export"))
+    if fmt == "xmp":
+        from dam.library_ops.xmp import write_sidecar
+
+        taken: set[str] = set()
+        by_id = {a.id: a for a in assets}
+        for m in metas:
+            path = out / f"{unique_stem(by_id[m.asset_id], taken)}.xmp"
+            try:
+                report.files.append(str(write_sidecar(m, path)))
+            except OSError as e:
+                report.errors.append(ErrorRecord(path=m.path, reason=str(e), stage="export"))
+    else:
+        from dam.library_ops.stock import stock_csv
+
+        text, warnings = stock_csv(fmt, metas)
+        report.warnings += warnings
+        report.files.append(str(write_atomic(out / f"{fmt}.csv", text)))
+    return report
+
+
+def reel_of(lib, a: Asset, transcript=None, motion=None):
+    """An asset as a timeline reel: its shots, or the whole clip when it has no scenes yet."""
+    from dam.library_ops.timeline import Reel
+
+    info = a.info
+    duration = (info.duration if info else None) or 0.0
+    fps = (info.video.fps if info and info.video else None) or 25.0
+    shots = [(s.start, s.end) for s in lib.catalog.scenes(a.id)] or [(0.0, duration)]
+    return Reel(path=a.path, fps=fps, duration=max(duration, shots[-1][1]), shots=shots,
+                transcript=list(transcript or []), motion=list(motion or []))
+
+
+def _timeline(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed, motion: Timed,
+              report: ExportReport) -> ExportReport:
+    from dam.library_ops import timeline as tl
+
+    reels = []
+    for a in assets:
+        if a.kind != "video" or not (a.info and a.info.duration):
+            report.warnings.append(f"{a.name}: not a video with a duration; left out of the timeline")
+            continue
+        reels.append(reel_of(lib, a, transcripts.get(a.id), motion.get(a.id)))
+    if not reels:
+        report.errors.append(ErrorRecord(path="*", reason="no video to put on a timeline", stage="export"))
+        return report
+    name = Path(reels[0].path).stem if len(reels) == 1 else "dam shots"
+    if fmt in ("srt", "vtt"):
+        items = tl.cues(reels)
+        text = tl.srt(items) if fmt == "srt" else tl.vtt(items)
+    else:
+        text = tl.write(tl.build(reels, name), fmt)
+    suffix = {"otio": "otio", "edl": "edl", "fcpxml": "fcpxml", "srt": "srt", "vtt": "vtt"}[fmt]
+    report.files.append(str(write_atomic(out / f"{name}.{suffix}", text)))
+    return report
+
+
+def _blender(lib, assets: list[Asset], out: Path, offsets: dict[str, float], tracks: dict, report: ExportReport
+             ) -> ExportReport:
+    from dam.library_ops.blender import BlenderClip, write_blender
+
+    clips = []
+    for a in assets:
+        v = a.info.video if a.info else None
+        if a.kind != "video" or v is None or not a.info.duration:
+            report.warnings.append(f"{a.name}: not a video; left out of the Blender scene")
+            continue
+        clips.append(BlenderClip(path=a.path, name=a.name, offset=offsets.get(a.id, 0.0), duration=a.info.duration,
+                                 fps=v.fps or 25.0, width=v.width, height=v.height,
+                                 cuts=[s.start for s in lib.catalog.scenes(a.id)], motion=tracks.get(a.id, {})))
+    if not clips:
+        report.errors.append(ErrorRecord(path="*", reason="no video for a Blender scene", stage="export"))
+        return report
+    report.files += [str(p) for p in write_blender(clips, out)]
+    return report
