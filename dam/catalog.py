@@ -222,9 +222,14 @@ class Catalog:
                       start_frame=r["start_frame"], end_frame=r["end_frame"], transition=r["transition"],
                       hero_time=r["hero_time"], thumbnail=r["thumbnail"]) for r in rows]
 
-    def replace_relations(self, asset_id: str, relations: list[Relation]) -> None:
+    def replace_relations(self, asset_id: str, relations: list[Relation], kinds: tuple[str, ...] | None = None) -> None:
+        """Replace the asset's outgoing relations (only those of `kinds` when given)."""
         with self.transaction() as db:
-            db.execute("DELETE FROM relations WHERE asset_id = ?", (asset_id,))
+            if kinds:
+                db.execute(f"DELETE FROM relations WHERE asset_id = ? AND kind IN ({','.join('?' * len(kinds))})",
+                           (asset_id, *kinds))
+            else:
+                db.execute("DELETE FROM relations WHERE asset_id = ?", (asset_id,))
             db.executemany(
                 "INSERT OR REPLACE INTO relations(kind, asset_id, other_id, score, detail) VALUES (?,?,?,?,?)",
                 [(r.kind, r.asset_id, r.other_id, r.score, json.dumps(r.detail)) for r in relations],

@@ -201,7 +201,9 @@ def info(ctx: click.Context, asset: str, as_json: bool) -> None:
         out.print(f"  [red]error[/]     {a.error}")
     for r in data["relations"]:
         other = lib.asset(r["other_id"])
-        out.print(f"  {r['kind']:<15} {other.name if other else r['other_id']} ({r['score']:.2f})")
+        off = r["detail"].get("offset") if r["kind"] == "multicam" else None
+        where = "" if off is None else f"  offset {off:+.4f}s, drift {r['detail'].get('drift_ppm')} ppm"
+        out.print(f"  {r['kind']:<15} {other.name if other else r['other_id']} ({r['score']:.2f}){where}")
 
 
 @cli.command()
@@ -229,6 +231,47 @@ def scenes(ctx: click.Context, file: str, as_json: bool) -> None:
         t.add_row(str(s.index), _clock(s.start), _clock(s.end), f"{s.start_frame}–{s.end_frame - 1}", s.transition,
                   _clock(s.hero_time))
     out.print(t)
+
+
+@cli.command("sync")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--reference", help="Clip whose timeline the others are placed on (default: the longest).")
+@click.option("--timeline", "timeline_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the JSON timeline (for an NLE or the Blender export) to this file.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def sync_cmd(ctx: click.Context, files: tuple[str, ...], reference: str | None, timeline_out: Path | None,
+             as_json: bool) -> None:
+    """Line up clips of one event by their audio: offset, confidence and clock drift of each."""
+    from dam.audio.load import AudioError
+    from dam.multicam import sync
+
+    if len(files) + (1 if reference and reference not in files else 0) < 2:
+        raise click.UsageError("give at least two files")
+    lib = _library(ctx)
+    try:
+        group, timeline = sync(lib, list(files), implicit_root=True, reference=reference)
+    except (AudioError, PathNotAllowed) as e:
+        err.print(f"[red]error:[/] {e}")
+        sys.exit(EXIT_FAILED)
+    if timeline_out:
+        tmp = timeline_out.with_name(f".{timeline_out.name}.part")
+        tmp.write_text(json.dumps(timeline, indent=2))
+        tmp.replace(timeline_out)
+    if not _emit({**group.model_dump(mode="json"), "timeline": timeline}, as_json):
+        out.print(f"reference [bold]{Path(group.reference).name}[/]  group {group.group}  ({group.seconds:.1f}s)")
+        t = Table("clip", "offset", "drift", "confidence", "±ms", "", box=None, header_style="bold")
+        for r in group.results:
+            if r.matched:
+                drift = f"{r.drift_ppm:+.1f} ppm" if r.drift_ppm is not None else "-"
+                t.add_row(Path(r.clip).name, f"{r.offset:+.4f}s", drift, f"{r.confidence:.4f}", f"{r.error_ms:.3f}", "")
+            else:
+                t.add_row(Path(r.clip).name, "-", "-", f"{r.confidence:.4f}", "-", f"[yellow]{r.reason}[/]")
+        for path, why in group.errors.items():
+            t.add_row(Path(path).name, "-", "-", "-", "-", f"[red]{why}[/]")
+        out.print(t)
+    failed = group.errors or any(not r.matched for r in group.results)
+    sys.exit(EXIT_PARTIAL if failed else 0)
 
 
 @cli.command()

@@ -23,7 +23,8 @@ from starlette.exceptions import HTTPException
 
 from dam.config import Settings
 from dam.paths import PathNotAllowed, inside_roots
-from dam.serve.models import IngestAccepted, IngestRequest, SearchResults, SeedIngestAccepted, SeedIngestRequest
+from dam.serve.models import (IngestAccepted, IngestRequest, SearchResults, SeedIngestAccepted, SeedIngestRequest,
+                              SyncRequest, SyncResponse)
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("ray.serve")
@@ -209,6 +210,19 @@ class Api:
                 tmp.unlink(missing_ok=True)
             saved.append(str(dest))
         return await self.library.start_ingest.remote(saved, "L3")
+
+    @app.post("/sync", response_model=SyncResponse, dependencies=[Depends(require_token)])
+    async def sync(self, body: SyncRequest) -> dict:
+        """Line clips up by their audio (Ray tasks in parallel); stores `multicam` relations."""
+        paths = [str(self._inside(p)) for p in body.paths]
+        ref = str(self._inside(body.reference)) if body.reference else None
+        missing = [p for p in paths + ([ref] if ref else []) if not os.path.isfile(p)]
+        if missing:
+            raise ApiError(404, "not_found", f"no such file: {missing[0]}")
+        out = await self.library.sync.remote(paths, ref)
+        if "error" in out:
+            raise ApiError(422, "unreadable_media", out["error"])
+        return out
 
     # --- jobs ---
     @app.get("/jobs")

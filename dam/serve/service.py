@@ -45,6 +45,16 @@ class LibraryService:
             self.library.catalog.record_error(run.job, ErrorRecord(path="*", reason=f"{type(e).__name__}: {e}",
                                                                    stage="ingest"))
 
+    def sync(self, paths: list[str], reference: str | None) -> dict:
+        from dam.audio.load import AudioError
+        from dam.multicam import sync
+
+        try:
+            group, timeline = sync(self.library, paths, reference=reference)
+        except AudioError as e:
+            return {"error": str(e)}
+        return {**group.model_dump(mode="json"), "timeline": timeline}
+
     def scan(self, root: str) -> dict:
         return self.library.scan(root).model_dump(mode="json")
 
