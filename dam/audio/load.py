@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +33,11 @@ class TooLong(AudioError):
     """More samples than the caller's limit: it should read windows instead."""
 
 
-def load_audio(path: str | Path, rate: int, start: float = 0.0, duration: float | None = None,
-               stream: int = 0, limit: float | None = None) -> np.ndarray:
-    """Samples of audio stream `stream` in [start, start + duration) as float32 in [-1, 1].
-    With `limit` (seconds), stop reading and raise TooLong as soon as the audio is longer."""
+def stream_audio(path: str | Path, rate: int, start: float = 0.0, duration: float | None = None,
+                 stream: int = 0, block_seconds: float = 30.0) -> Iterator[np.ndarray]:
+    """Blocks of float32 samples in [-1, 1] of audio stream `stream`, decoded by ffmpeg, mono at
+    `rate`, from `start` for `duration` seconds (default: to the end). Raises AudioError (after
+    the blocks it could decode) when ffmpeg fails."""
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: no such file")
@@ -46,28 +49,42 @@ def load_audio(path: str | Path, rate: int, start: float = 0.0, duration: float 
         args += ["-t", f"{max(duration, 0.0):.6f}"]
     args += ["-map", f"0:a:{stream}", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(int(rate)),
              "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"]
-    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    chunks: list[np.ndarray] = []
-    tail = b""
-    assert proc.stdout is not None and proc.stderr is not None
-    cap = None if limit is None else int(limit * rate) * 4
-    got = 0
-    while block := proc.stdout.read(CHUNK_BYTES):
-        got += len(block)
-        if cap is not None and got > cap:
-            proc.kill()
+    block_bytes = max(4, int(block_seconds * rate)) * 4
+    with tempfile.TemporaryFile() as log:  # stderr to a file: a full pipe can never stall ffmpeg
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
+        assert proc.stdout is not None
+        try:
+            tail = b""
+            while block := proc.stdout.read(block_bytes):
+                block = tail + block
+                usable = len(block) - len(block) % 4
+                tail = block[usable:]
+                if usable:
+                    yield np.frombuffer(block[:usable], np.float32).copy()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
             proc.wait()
-            raise TooLong(f"{path.name}: longer than {limit:.0f} s")
-        block = tail + block
-        usable = len(block) - len(block) % 4
-        chunks.append(np.frombuffer(block[:usable], np.float32).copy())
-        tail = block[usable:]
-    errors = proc.stderr.read().decode(errors="replace").strip()
-    if proc.wait() != 0:
-        reason = errors.splitlines()[-1] if errors else f"ffmpeg exited with {proc.returncode}"
-        if "matches no streams" in errors:
-            reason = "no audio stream"
-        raise AudioError(f"{path.name}: {reason}")
+        if proc.returncode != 0:
+            log.seek(0)
+            errors = log.read().decode(errors="replace").strip()
+            reason = errors.splitlines()[-1] if errors else f"ffmpeg exited with {proc.returncode}"
+            if "matches no streams" in errors:
+                reason = "no audio stream"
+            raise AudioError(f"{path.name}: {reason}")
+
+
+def load_audio(path: str | Path, rate: int, start: float = 0.0, duration: float | None = None,
+               stream: int = 0, limit: float | None = None) -> np.ndarray:
+    """The samples of `stream_audio` in one array. With `limit` (seconds), stop reading and raise
+    TooLong as soon as the audio is longer: the caller should read windows instead."""
+    chunks: list[np.ndarray] = []
+    got = 0
+    for block in stream_audio(path, rate, start, duration, stream, block_seconds=CHUNK_BYTES / 4 / rate):
+        got += len(block)
+        if limit is not None and got > limit * rate:
+            raise TooLong(f"{Path(path).name}: longer than {limit:.0f} s")
+        chunks.append(block)
     return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
 
 

@@ -41,20 +41,24 @@ def speak(text: str, path: Path, voice: str = "en-us+f2", speed: int = 140, pitc
 
 
 def event(seconds: float, seed: int = 0, sentences: list[str] | None = None, voice: str = "en-us+f2",
-          pause: float = 1.2) -> np.ndarray:
+          pause: float = 1.2, script: list[tuple[float, float, str]] | None = None, loop: bool = True) -> np.ndarray:
     """`seconds` of speech at RATE: sentences separated by pauses, over quiet room noise. A
-    sentence said again is said at another speed and pitch, so no two stretches are alike."""
+    sentence said again is said at another speed and pitch, so no two stretches are alike.
+    `script`, when given, receives (start, end, text) of every sentence said in full. Without
+    `loop`, each sentence is said once and the rest is room noise."""
     rng = np.random.default_rng(seed)
     lines = sentences or SENTENCES
     out = np.zeros(int(seconds * RATE), np.float32)
     at, i = int(0.5 * RATE), 0
     with tempfile.TemporaryDirectory() as tmp:
-        while at < len(out):
+        while at < len(out) and (loop or i < len(lines)):
             first = i < len(lines)
             speed, pitch = (140, 50) if first else (int(rng.integers(115, 175)), int(rng.integers(30, 70)))
             c = load_audio(speak(lines[i % len(lines)], Path(tmp) / "s.wav", voice, speed, pitch), RATE) * 0.5
             n = min(len(c), len(out) - at)
             out[at:at + n] += c[:n]
+            if script is not None and n == len(c):
+                script.append((at / RATE, (at + n) / RATE, lines[i % len(lines)]))
             at += n + int(pause * RATE * rng.uniform(0.7, 1.3))
             i += 1
     room = sosfilt(butter(2, 800, "low", fs=RATE, output="sos"), rng.normal(0, 0.02, len(out)))
