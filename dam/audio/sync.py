@@ -20,6 +20,7 @@ out from its runner-up: peak_ratio >= 2.5 (measured: unrelated pairs <= 1.7, tru
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -213,7 +214,10 @@ def sync_pair(reference: str | Path, clip: str | Path, min_confidence: float = 0
 
     t0 = time.perf_counter()
     out = SyncResult(clip=str(clip), reference=str(reference), matched=False)
-    ref, cl = tracks or (Track(reference), Track(clip))
+    if tracks is None:  # decoding is most of the work: both ffmpeg processes at once
+        with ThreadPoolExecutor(2) as pool:
+            tracks = tuple(pool.map(Track, (reference, clip)))  # type: ignore[assignment]
+    ref, cl = tracks
     rate = min(ref.rate, cl.rate, coarse_rate_for(ref.duration, cl.duration))
     ref, cl = ref.with_rate(rate), cl.with_rate(rate)
     chunks, searched = _coarse(ref, cl)
