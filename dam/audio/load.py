@@ -1,15 +1,12 @@
-"""Decode the audio of any media file to mono float32 at a fixed rate, with ffmpeg.
+"""Decode the audio of any media file to mono float32 at a fixed rate, with FFmpeg's libraries.
 
-ffmpeg resamples (so 44.1 kHz and 48 kHz cameras meet at one rate) and downmixes; its output is
-read from a pipe in fixed-size chunks, so memory is the decoded result at the *requested* rate
-and nothing more: a 2-hour file at 2 kHz is 58 MB whatever its source rate. Windows are read by
-seeking (`-ss` before `-i`, sample-accurate when transcoding), never by decoding everything."""
+libswresample resamples (so 44.1 kHz and 48 kHz cameras meet at one rate) and downmixes frame
+by frame, so memory is the decoded result at the *requested* rate and nothing more: a 2-hour
+file at 2 kHz is 58 MB whatever its source rate. Windows are read by seeking to the packet
+before them and dropping the samples up to their start, never by decoding everything."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,14 +16,11 @@ CHUNK_BYTES = 1 << 20
 
 
 class AudioError(RuntimeError):
-    """The file has no audio ffmpeg can decode; the message says why."""
+    """The file has no audio that can be decoded; the message says why."""
 
 
-def _ffmpeg() -> str:
-    exe = shutil.which("ffmpeg")
-    if exe is None:
-        raise AudioError("ffmpeg is not installed (run scripts/setup.sh)")
-    return exe
+class AudioError(RuntimeError):
+    """The file has no audio that can be decoded; the message says why."""
 
 
 class TooLong(AudioError):
@@ -35,43 +29,62 @@ class TooLong(AudioError):
 
 def stream_audio(path: str | Path, rate: int, start: float = 0.0, duration: float | None = None,
                  stream: int = 0, block_seconds: float = 30.0) -> Iterator[np.ndarray]:
-    """Blocks of float32 samples in [-1, 1] of audio stream `stream`, decoded by ffmpeg, mono at
-    `rate`, from `start` for `duration` seconds (default: to the end). Raises AudioError (after
-    the blocks it could decode) when ffmpeg fails."""
+    """Blocks of float32 samples in [-1, 1] of audio stream `stream`, mono at `rate`, from `start`
+    for `duration` seconds (default: to the end). Decoded in this process by FFmpeg's libraries
+    (PyAV): no process to start per file or window, which is most of the cost of a short clip.
+    The file is opened as a Python file object, so no name is ever read as a protocol or option."""
+    import av
+
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: no such file")
-    args = [_ffmpeg(), "-nostdin", "-v", "error"]
-    if start > 0:
-        args += ["-ss", f"{start:.6f}"]
-    args += ["-i", f"file:{path.resolve()}"]  # file: so no name is read as a protocol or option
-    if duration is not None:
-        args += ["-t", f"{max(duration, 0.0):.6f}"]
-    args += ["-map", f"0:a:{stream}", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(int(rate)),
-             "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"]
-    block_bytes = max(4, int(block_seconds * rate)) * 4
-    with tempfile.TemporaryFile() as log:  # stderr to a file: a full pipe can never stall ffmpeg
-        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
-        assert proc.stdout is not None
-        try:
-            tail = b""
-            while block := proc.stdout.read(block_bytes):
-                block = tail + block
-                usable = len(block) - len(block) % 4
-                tail = block[usable:]
-                if usable:
-                    yield np.frombuffer(block[:usable], np.float32).copy()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-        if proc.returncode != 0:
-            log.seek(0)
-            errors = log.read().decode(errors="replace").strip()
-            reason = errors.splitlines()[-1] if errors else f"ffmpeg exited with {proc.returncode}"
-            if "matches no streams" in errors:
-                reason = "no audio stream"
-            raise AudioError(f"{path.name}: {reason}")
+    block = max(1, int(block_seconds * rate))
+    remaining = None if duration is None else max(0, int(round(duration * rate)))
+    try:
+        with open(path, "rb") as fh, av.open(fh, mode="r") as container:
+            if len(container.streams.audio) <= stream:
+                raise AudioError(f"{path.name}: no audio stream")
+            st = container.streams.audio[stream]
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=int(rate))
+            skip = 0
+            if start > 0:  # lands on a packet at or before `start`; the samples before it are dropped
+                container.seek(int(start / st.time_base), stream=st, backward=True)
+            pending: list[np.ndarray] = []
+            held = 0
+            first = True
+            for frame in _frames(container, st):
+                if first and frame is not None:
+                    first = False
+                    if start > 0:
+                        skip = max(0, int(round((start - float(frame.time or 0.0)) * rate)))
+                for out in resampler.resample(frame):
+                    x = out.to_ndarray().reshape(-1)
+                    if skip:
+                        cut = min(skip, len(x))
+                        x, skip = x[cut:], skip - cut
+                    if remaining is not None:
+                        x = x[:remaining]
+                        remaining -= len(x)
+                    if len(x):
+                        pending.append(x)
+                        held += len(x)
+                    if held >= block:
+                        yield np.concatenate(pending).astype(np.float32, copy=False)
+                        pending, held = [], 0
+                if remaining == 0:
+                    break
+            if pending:
+                yield np.concatenate(pending).astype(np.float32, copy=False)
+    except AudioError:
+        raise
+    except (av.FFmpegError, EOFError, ValueError, OSError) as e:
+        raise AudioError(f"{path.name}: {e}") from None
+
+
+def _frames(container, st):
+    """Decoded frames, then None (which tells the resampler to flush its tail)."""
+    yield from container.decode(st)
+    yield None
 
 
 def load_audio(path: str | Path, rate: int, start: float = 0.0, duration: float | None = None,
