@@ -156,3 +156,25 @@ def test_ingest_stage_transcribes_only_what_has_audio(talk, tmp_path, ray_cluste
     hits = lib.search(text="fishermen on the second day")
     assert hits and hits[0].asset_id == spoken.id and hits[0].why.startswith("said")
     lib.close()
+
+
+def _tiny_whisper(path):
+    """A whisper checkpoint with random weights and tiny dimensions, in openai-whisper's format."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("whisper")
+    from whisper.model import ModelDimensions
+    from whisper.model import Whisper as WhisperModel
+
+    dims = ModelDimensions(n_mels=80, n_audio_ctx=1500, n_audio_state=32, n_audio_head=2, n_audio_layer=1,
+                           n_vocab=51864, n_text_ctx=448, n_text_state=32, n_text_head=2, n_text_layer=1)
+    torch.manual_seed(0)
+    torch.save({"dims": dims.__dict__, "model_state_dict": WhisperModel(dims).state_dict()}, path)
+    return path
+
+
+def test_whisper_backend_loads_a_checkpoint(tmp_path):
+    ckpt = _tiny_whisper(tmp_path / "tiny.pt")
+    b = load_backend("whisper", str(ckpt), "en")
+    assert (b.name, b.model, b.language) == ("whisper", str(ckpt), "en")
+    assert b._ow.dims.n_text_state == 32  # the weights were really read
+
