@@ -62,3 +62,24 @@ def test_http_sync(server, shoot):  # noqa: F811
     assert res["results"][0]["matched"] and abs(res["results"][0]["offset"] - CAMS["b"].start) < 0.005
     clip = c.get(f"/assets/{res['timeline']['clips'][1]['asset_id']}").json()
     assert any(x["kind"] == "multicam" for x in clip["relations"])
+
+
+def test_http_transcribe(server, tmp_path):
+    from dam.audio.samples import SENTENCES, speak
+
+    c = server["client"]
+    folder = server["root"] / "speech"
+    folder.mkdir(exist_ok=True)
+    speak(SENTENCES[3], folder / "drone.wav")
+    assert c.post("/transcribe", params={"path": "speech/drone.wav"}).status_code == 401
+    assert c.post("/transcribe", params={"path": str(server["outside"] / "secret.mp4")},
+                  headers=AUTH).status_code == 403
+    assert c.post("/transcribe", params={"path": "speech/none.wav"}, headers=AUTH).status_code == 404
+    r = c.post("/transcribe", params={"path": "speech/drone.wav"}, headers=AUTH)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["backend"] == "pocketsphinx" and out["segments"] and "friday" in out["segments"][-1]["text"]
+    asset = c.get(f"/assets/{out['asset_id']}").json()
+    assert asset["transcript"]["segments"] == out["segments"]
+    hits = c.get("/search", params={"q": "city on friday"}).json()["hits"]
+    assert hits[0]["asset_id"] == out["asset_id"] and hits[0]["why"].startswith("said")

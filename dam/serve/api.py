@@ -224,6 +224,18 @@ class Api:
             raise ApiError(422, "unreadable_media", out["error"])
         return out
 
+    @app.post("/transcribe", dependencies=[Depends(require_token)])
+    async def transcribe(self, path: str = Query(..., min_length=1, max_length=4096)) -> dict:
+        """Speech to text of one file (segments, sections); stored and searchable. `?format=`
+        is not needed: SRT/VTT come from `dam transcribe`."""
+        p = self._inside(path)
+        if not p.is_file():
+            raise ApiError(404, "not_found", f"no such file: {path}")
+        out = await self.library.transcribe.remote(str(p))
+        if "error" in out:
+            raise ApiError(out.get("status", 422), out["error"], out["detail"])
+        return out
+
     # --- jobs ---
     @app.get("/jobs")
     async def jobs(self, limit: int = Query(20, ge=1, le=500)) -> list[dict]:
