@@ -58,6 +58,17 @@ def test_bad_input_is_a_clear_error(tmp_path, shoot):
             sync_pair(shoot["a"], bad)
 
 
+def test_a_damaged_stretch_becomes_silence_and_keeps_the_timing(tmp_path, shoot):
+    data = bytearray(shoot["b"].read_bytes())
+    mid = len(data) // 2
+    data[mid:mid + 3000] = bytes(range(256)) * 11 + bytes(184)  # a burst of garbage inside the AAC data
+    damaged = tmp_path / "damaged.m4a"
+    damaged.write_bytes(bytes(data))
+    assert abs(len(load_audio(damaged, 8000)) - len(load_audio(shoot["b"], 8000))) <= 1
+    r = sync_pair(shoot["a"], damaged)
+    assert r.matched and abs(r.offset - truth("a", "b")) < 0.005
+
+
 def test_hostile_file_name_is_just_a_name(tmp_path, shoot):
     odd = tmp_path / "-i concat:x; rm -rf ~ 'q'.m4a"
     odd.write_bytes(shoot["b"].read_bytes())

@@ -82,9 +82,44 @@ def stream_audio(path: str | Path, rate: int, start: float = 0.0, duration: floa
 
 
 def _frames(container, st):
-    """Decoded frames, then None (which tells the resampler to flush its tail)."""
-    yield from container.decode(st)
+    """Decoded frames, then None (which tells the resampler to flush its tail). A packet that
+    does not decode (a damaged stretch) becomes silence of its length, so everything after it
+    keeps its time; a file where most packets are bad is an error."""
+    import av
+
+    good = bad = 0
+    for packet in container.demux(st):
+        try:
+            frames = packet.decode()
+        except av.InvalidDataError:
+            bad += 1
+            if bad > 10 and bad > good:
+                raise
+            n = int(round(float((packet.duration or 0) * st.time_base) * st.rate)) if st.time_base else 0
+            if n > 0:
+                frames = [_silence(st, n)]
+            else:
+                continue
+        good += 1
+        yield from frames
     yield None
+
+
+_DTYPES = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "s64": np.int64, "flt": np.float32, "dbl": np.float64}
+
+
+def _silence(st, samples: int):
+    """A frame of zeros in the stream's own sample format, layout and rate."""
+    import av
+
+    fmt, layout = st.codec_context.format, st.codec_context.layout
+    channels = len(layout.channels)
+    shape = (channels, samples) if fmt.is_planar else (1, samples * channels)
+    zero = 128 if fmt.name.startswith("u8") else 0
+    frame = av.AudioFrame.from_ndarray(np.full(shape, zero, dtype=_DTYPES[fmt.name.rstrip("p")]),
+                                       format=fmt.name, layout=layout.name)
+    frame.sample_rate = st.rate
+    return frame
 
 
 def load_audio(path: str | Path, rate: int, start: float = 0.0, duration: float | None = None,
