@@ -251,12 +251,12 @@ def scenes(ctx: click.Context, file: str, as_json: bool) -> None:
 @click.pass_context
 def sync_cmd(ctx: click.Context, files: tuple[str, ...], reference: str | None, timeline_out: Path | None,
              as_json: bool) -> None:
-    """Line up clips of one event by their audio: offset, confidence and clock drift of each."""
+    """Line up clips of one event (files or a folder) by their audio: offset, confidence, drift."""
     from dam.audio.load import AudioError
     from dam.multicam import sync
 
-    if len(files) + (1 if reference and reference not in files else 0) < 2:
-        raise click.UsageError("give at least two files")
+    if len(files) + (1 if reference and reference not in files else 0) < 2 and not Path(files[0]).is_dir():
+        raise click.UsageError("give at least two files, or a folder of them")
     lib = _library(ctx)
     try:
         group, timeline = sync(lib, list(files), implicit_root=True, reference=reference)

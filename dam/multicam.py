@@ -6,16 +6,28 @@ from __future__ import annotations
 from pathlib import Path
 
 from dam.audio.group import SyncGroup
-from dam.paths import PathNotAllowed
+from dam.audio.load import AudioError, audio_duration
+from dam.media.sniff import looks_like_media
+from dam.paths import PathNotAllowed, inside_roots, walk_files
 from dam.scan import register
 from dam.schema import Relation
 
 KIND = "multicam"
 
 
+def _has_audio(path: Path, roots: list[Path]) -> bool:
+    try:
+        if roots:
+            inside_roots(path, roots)  # a symlink in a root may point outside it
+        return looks_like_media(path) and audio_duration(path) > 0
+    except (AudioError, PathNotAllowed, OSError):
+        return False
+
+
 def sync(lib, paths: list[str | Path], implicit_root: bool = False, reference: str | None = None
          ) -> tuple[SyncGroup, dict]:
-    """Sync `paths` (files inside the media roots); returns the group and its JSON timeline."""
+    """Sync `paths` (files, or folders of them, inside the media roots); returns the group and
+    its JSON timeline."""
     from dam.datasets.sync import sync_files
 
     files, refused = [], {}
@@ -27,6 +39,8 @@ def sync(lib, paths: list[str | Path], implicit_root: bool = False, reference: s
             continue
         if p.is_file():
             files.append(str(p))
+        elif p.is_dir():  # a camera folder: every media file in it that has sound
+            files += [str(f) for f in sorted(walk_files(p)) if _has_audio(f, lib.settings.resolved_roots())]
         else:
             refused[str(raw)] = "no such file"
     ref = str(lib.allowed(reference, implicit_root)) if reference else None

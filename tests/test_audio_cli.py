@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+from pathlib import Path
 
 from audio_fixtures import CAMS, shoot  # noqa: F401  (a fixture)
 from conftest import AUTH
@@ -35,6 +37,21 @@ def test_dam_sync_stores_relations_and_writes_a_timeline(shoot, tmp_path):  # no
     assert "multicam" in dam("info", str(shoot["b"]), data=data).stdout
 
 
+def test_dam_sync_a_folder_of_cameras(shoot, tmp_path):  # noqa: F811
+    folder = tmp_path / "card dump"
+    (folder / "B").mkdir(parents=True)
+    shutil.copy(shoot["a"], folder / "A001.wav")
+    shutil.copy(shoot["b"], folder / "B" / "B001.m4a")
+    shutil.copy(shoot["c"], folder / "B" / "C001.flac")
+    (folder / "notes.txt").write_text("slate 4, take 2")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=d=1:s=64x48", str(folder / "mute.mp4")],
+                   check=True)
+    r = dam("sync", str(folder), "--json", data=tmp_path / "data")
+    out = json.loads(r.stdout)
+    assert out["reference"].endswith("A001.wav") and not out["errors"]  # text and silent video are not cameras
+    assert sorted(Path(x["clip"]).name for x in out["results"] if x["matched"]) == ["B001.m4a", "C001.flac"]
+
+
 def test_dam_sync_usage_and_unreadable_files(shoot, tmp_path):  # noqa: F811
     assert dam("sync", str(shoot["a"]), data=tmp_path, check=False).returncode == 2
     bad = tmp_path / "bad.wav"
@@ -55,7 +72,7 @@ def test_http_sync(server, shoot):  # noqa: F811
     assert c.post("/sync", json={"paths": [body["paths"][0], str(server["outside"] / "secret.mp4")]},
                   headers=AUTH).status_code == 403
     assert c.post("/sync", json={"paths": [body["paths"][0], "shoot/nope.wav"]}, headers=AUTH).status_code == 404
-    assert c.post("/sync", json={"paths": [body["paths"][0]]}, headers=AUTH).status_code == 422
+    assert c.post("/sync", json={"paths": []}, headers=AUTH).status_code == 422
     r = c.post("/sync", json=body, headers=AUTH)
     assert r.status_code == 200, r.text
     res = r.json()

@@ -216,9 +216,9 @@ class Api:
         """Line clips up by their audio (Ray tasks in parallel); stores `multicam` relations."""
         paths = [str(self._inside(p)) for p in body.paths]
         ref = str(self._inside(body.reference)) if body.reference else None
-        missing = [p for p in paths + ([ref] if ref else []) if not os.path.isfile(p)]
+        missing = [p for p in paths + ([ref] if ref else []) if not os.path.exists(p)]
         if missing:
-            raise ApiError(404, "not_found", f"no such file: {missing[0]}")
+            raise ApiError(404, "not_found", f"no such file or folder: {missing[0]}")
         out = await self.library.sync.remote(paths, ref)
         if "error" in out:
             raise ApiError(422, "unreadable_media", out["error"])

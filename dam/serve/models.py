@@ -35,9 +35,10 @@ class SeedIngestAccepted(BaseModel):
 
 
 class SyncRequest(BaseModel):
-    """Clips of one event to line up by their audio; the reference defaults to the longest."""
+    """Clips of one event (files, or folders of them) to line up by their audio; the reference
+    defaults to the longest."""
 
-    paths: list[str] = Field(min_length=2, max_length=200)
+    paths: list[str] = Field(min_length=1, max_length=200)
     reference: str | None = Field(None, max_length=4096)
 
 
