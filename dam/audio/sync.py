@@ -4,7 +4,7 @@ and how fast its clock drifts.
 Two stages, both GCC-PHAT (cross-correlation with the cross-spectrum whitened to unit
 magnitude, so mic colouring, gain and rate differences cancel and the peak is sharp):
 1. coarse: up to 8 chunks of the clip, each against the whole reference at <= 2 kHz (a rate
-   chosen so the FFT never exceeds 2^24 points: memory is bounded for any length). Chunks keep
+   chosen so the FFT stays within 2^23 points: memory is bounded, not proportional to length). Chunks keep
    drift from smearing the peak on long takes and let a clip overlap the reference only partly.
 2. fine: windows spread along the overlap at 8 kHz, each searched within a few ms of the coarse
    line, peak refined to a fraction of a sample with a parabola. A line through the window
@@ -34,7 +34,7 @@ from dam.audio.load import TooLong, audio_duration, load_audio
 
 COARSE_RATE = 2000
 FINE_RATE = 8000
-MAX_FFT = 1 << 24  # coarse FFT length cap: ~70 min of reference at 2 kHz, lower rates beyond
+MAX_FFT = 1 << 23  # coarse FFT length cap: 69 min of reference at 2 kHz, lower rates up to ~5.8 h
 MIN_COARSE_RATE = 400
 CHUNK_S = 30.0
 MAX_CHUNKS = 8
