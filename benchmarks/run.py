@@ -11,17 +11,18 @@ import time
 from pathlib import Path
 
 TARGETS = {"decode": ("ratio", 0.8), "ingest": ("ratio", 5.0), "shots": ("f1_vs_adaptive", 1.0),
-           "backup": ("ratio", 0.25)}  # two BLAKE2b passes (source, copy read back) bound it
+           "backup": ("ratio", 0.25),  # two BLAKE2b passes (source, copy read back) bound it
+           "sync": ("speedup_vs_audio_offset_finder", 10.0)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--only", default="decode,ingest,shots,search", help="also: gpu (needs CUDA)")
+    ap.add_argument("--only", default="decode,ingest,shots,search,sync", help="also: backup, gpu (needs CUDA)")
     args = ap.parse_args()
-    from benchmarks import backup, decode, gpu, ingest, search, shots
+    from benchmarks import backup, decode, gpu, ingest, search, shots, sync
 
     runners = {"decode": decode.run, "ingest": ingest.run, "shots": shots.run, "search": search.run,
-               "backup": backup.run, "gpu": gpu.run}
+               "backup": backup.run, "gpu": gpu.run, "sync": sync.run}
     out = Path(__file__).parent / "results" / "latest.json"
     results = json.loads(out.read_text()) if out.exists() else {}  # --only refreshes just those entries
     results["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
@@ -48,6 +49,13 @@ def main() -> None:
                 if name.endswith("_clients"):
                     print(f"    {name:<10} p50 {m['p50_ms']} ms (< 30)  p99 {m['p99_ms']} ms (< 150)  "
                           f"{m['throughput_rps']} req/s")
+    if "sync" in results and "dam" in results["sync"]:
+        s = results["sync"]
+        print(f"sync: dam median error {s['dam']['median_abs_error_ms']} ms (≤ 1)  "
+              + "  ".join(f"{k}: {v.get('median_abs_error_ms', v.get('error'))} ms, {v.get('seconds_per_pair')} s/pair"
+                          for k, v in s.items() if k in ("dam", "audio_offset_finder", "syncstart")))
+        for snr, t in s.get("transcription", {}).items():
+            print(f"  speech {snr}: WER {t['wer']}  RTF {t['rtf']}")
     print(f"\nfull results: {out}")
 
 

@@ -68,6 +68,13 @@ CREATE TABLE IF NOT EXISTS ratings (
 CREATE VIRTUAL TABLE IF NOT EXISTS assets_fts USING fts5(
     asset_id UNINDEXED, name, path, meta, tokenize = "unicode61 remove_diacritics 2"
 );
+CREATE TABLE IF NOT EXISTS transcripts (
+    asset_id TEXT PRIMARY KEY, language TEXT NOT NULL, backend TEXT NOT NULL, model TEXT NOT NULL,
+    created_at TEXT NOT NULL, data TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS transcript_fts USING fts5(
+    asset_id UNINDEXED, start UNINDEXED, "end" UNINDEXED, text, tokenize = "unicode61 remove_diacritics 2"
+);
 """
 
 
@@ -169,6 +176,7 @@ class Catalog:
         with self.transaction() as db:
             for sql in (
                 "DELETE FROM assets WHERE id = ?", "DELETE FROM assets_fts WHERE asset_id = ?",
+                "DELETE FROM transcripts WHERE asset_id = ?", "DELETE FROM transcript_fts WHERE asset_id = ?",
                 "DELETE FROM scenes WHERE asset_id = ?",
                 "DELETE FROM relations WHERE asset_id = ?1 OR other_id = ?1",
             ):
@@ -234,9 +242,14 @@ class Catalog:
                       start_frame=r["start_frame"], end_frame=r["end_frame"], transition=r["transition"],
                       hero_time=r["hero_time"], thumbnail=r["thumbnail"]) for r in rows]
 
-    def replace_relations(self, asset_id: str, relations: list[Relation]) -> None:
+    def replace_relations(self, asset_id: str, relations: list[Relation], kinds: tuple[str, ...] | None = None) -> None:
+        """Replace the asset's outgoing relations (only those of `kinds` when given)."""
         with self.transaction() as db:
-            db.execute("DELETE FROM relations WHERE asset_id = ?", (asset_id,))
+            if kinds:
+                db.execute(f"DELETE FROM relations WHERE asset_id = ? AND kind IN ({','.join('?' * len(kinds))})",
+                           (asset_id, *kinds))
+            else:
+                db.execute("DELETE FROM relations WHERE asset_id = ?", (asset_id,))
             db.executemany(
                 "INSERT OR REPLACE INTO relations(kind, asset_id, other_id, score, detail) VALUES (?,?,?,?,?)",
                 [(r.kind, r.asset_id, r.other_id, r.score, json.dumps(r.detail)) for r in relations],
@@ -250,6 +263,31 @@ class Catalog:
             out.append(Relation(kind=r["kind"], asset_id=asset_id, other_id=r["other_id"] if mine else r["asset_id"],
                                 score=r["score"], detail=json.loads(r["detail"])))
         return out
+
+    # --- transcripts (dam.audio.transcribe.Transcript as JSON, segments in FTS) -----------------
+
+    def put_transcript(self, asset_id: str, language: str, backend: str, model: str, data: str,
+                       segments: list[tuple[float, float, str]]) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO transcripts(asset_id, language, backend, model, created_at, data)"
+                       " VALUES (?,?,?,?,?,?)", (asset_id, language, backend, model, now().isoformat(), data))
+            db.execute("DELETE FROM transcript_fts WHERE asset_id = ?", (asset_id,))
+            db.executemany('INSERT INTO transcript_fts(asset_id, start, "end", text) VALUES (?,?,?,?)',
+                           [(asset_id, s, e, t) for s, e, t in segments])
+
+    def transcript(self, asset_id: str) -> sqlite3.Row | None:
+        rows = self._rows("SELECT * FROM transcripts WHERE asset_id = ?", (asset_id,))
+        return rows[0] if rows else None
+
+    def transcript_search(self, query: str, limit: int = 50) -> list[tuple[str, float, float, str, float]]:
+        """Spoken segments matching the words of `query`: (asset, start, end, text, -bm25)."""
+        terms = [t for t in "".join(c if c.isalnum() else " " for c in query).split() if t]
+        if not terms:
+            return []
+        rows = self._rows('SELECT asset_id, start, "end", text, bm25(transcript_fts) AS rank FROM transcript_fts'
+                          " WHERE transcript_fts MATCH ? ORDER BY rank LIMIT ?",
+                          (" OR ".join(f'"{t}"*' for t in terms), limit))
+        return [(r["asset_id"], r["start"], r["end"], r["text"], -r["rank"]) for r in rows]
 
     # --- jobs, scans, errors ---------------------------------------------------------------
 

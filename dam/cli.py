@@ -178,6 +178,12 @@ def info(ctx: click.Context, asset: str, as_json: bool) -> None:
     data = a.model_dump(mode="json")
     data["scenes"] = [s.model_dump(mode="json") for s in lib.catalog.scenes(a.id)]
     data["relations"] = [r.model_dump(mode="json") for r in lib.catalog.relations(a.id)]
+    from dam.speech import transcript_of
+
+    tr = transcript_of(lib, a.id)
+    data["transcript"] = None if tr is None else {
+        "backend": tr.backend, "language": tr.language, "segments": len(tr.segments),
+        "sections": [s.model_dump(mode="json") for s in tr.sections]}
     if _emit(data, as_json):
         return
     i = a.info
@@ -199,9 +205,14 @@ def info(ctx: click.Context, asset: str, as_json: bool) -> None:
     out.print(f"  levels    {a.levels}  encoder {a.encoder}")
     if a.error:
         out.print(f"  [red]error[/]     {a.error}")
+    if tr is not None:
+        out.print(f"  speech    {len(tr.segments)} segments ({tr.backend}, {tr.language}): "
+                  + " · ".join(f"{_clock(s.start)} {s.title}" for s in tr.sections[:8]))
     for r in data["relations"]:
         other = lib.asset(r["other_id"])
-        out.print(f"  {r['kind']:<15} {other.name if other else r['other_id']} ({r['score']:.2f})")
+        off = r["detail"].get("offset") if r["kind"] == "multicam" else None
+        where = "" if off is None else f"  offset {off:+.4f}s, drift {r['detail'].get('drift_ppm')} ppm"
+        out.print(f"  {r['kind']:<15} {other.name if other else r['other_id']} ({r['score']:.2f}){where}")
 
 
 @cli.command()
@@ -229,6 +240,94 @@ def scenes(ctx: click.Context, file: str, as_json: bool) -> None:
         t.add_row(str(s.index), _clock(s.start), _clock(s.end), f"{s.start_frame}–{s.end_frame - 1}", s.transition,
                   _clock(s.hero_time))
     out.print(t)
+
+
+@cli.command("sync")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--reference", help="Clip whose timeline the others are placed on (default: the longest).")
+@click.option("--timeline", "timeline_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the JSON timeline (for an NLE or the Blender export) to this file.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def sync_cmd(ctx: click.Context, files: tuple[str, ...], reference: str | None, timeline_out: Path | None,
+             as_json: bool) -> None:
+    """Line up clips of one event (files or a folder) by their audio: offset, confidence, drift."""
+    from dam.audio.load import AudioError
+    from dam.multicam import sync
+
+    if len(files) + (1 if reference and reference not in files else 0) < 2 and not Path(files[0]).is_dir():
+        raise click.UsageError("give at least two files, or a folder of them")
+    lib = _library(ctx)
+    try:
+        group, timeline = sync(lib, list(files), implicit_root=True, reference=reference)
+    except (AudioError, PathNotAllowed) as e:
+        err.print(f"[red]error:[/] {e}")
+        sys.exit(EXIT_FAILED)
+    if timeline_out:
+        tmp = timeline_out.with_name(f".{timeline_out.name}.part")
+        tmp.write_text(json.dumps(timeline, indent=2))
+        tmp.replace(timeline_out)
+    if not _emit({**group.model_dump(mode="json"), "timeline": timeline}, as_json):
+        out.print(f"reference [bold]{Path(group.reference).name}[/]  group {group.group}  ({group.seconds:.1f}s)")
+        t = Table("clip", "offset", "drift", "confidence", "±ms", "", box=None, header_style="bold")
+        for r in group.results:
+            if r.matched:
+                drift = f"{r.drift_ppm:+.1f} ppm" if r.drift_ppm is not None else "-"
+                t.add_row(Path(r.clip).name, f"{r.offset:+.4f}s", drift, f"{r.confidence:.4f}", f"{r.error_ms:.3f}", "")
+            else:
+                t.add_row(Path(r.clip).name, "-", "-", f"{r.confidence:.4f}", "-", f"[yellow]{r.reason}[/]")
+        for path, why in group.errors.items():
+            t.add_row(Path(path).name, "-", "-", "-", "-", f"[red]{why}[/]")
+        out.print(t)
+    failed = group.errors or any(not r.matched for r in group.results)
+    sys.exit(EXIT_PARTIAL if failed else 0)
+
+
+@cli.command()
+@click.argument("file")
+@click.option("--srt", "srt_out", type=click.Path(dir_okay=False, path_type=Path), help="Write subtitles (SRT) here.")
+@click.option("--vtt", "vtt_out", type=click.Path(dir_okay=False, path_type=Path), help="Write subtitles (WebVTT) here.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def transcribe(ctx: click.Context, file: str, srt_out: Path | None, vtt_out: Path | None, as_json: bool) -> None:
+    """Speech to text: segments with word times, sections at long pauses; stored and searchable."""
+    from dam.audio.load import AudioError
+    from dam.audio.transcribe import TranscribeConfigError
+    from dam.scan import register
+    from dam.speech import store, transcribe_file
+
+    lib = _library(ctx)
+    try:
+        path = lib.allowed(file, implicit_root=True)
+    except PathNotAllowed as e:
+        err.print(f"[red]error:[/] {e}")
+        sys.exit(EXIT_FAILED)
+    if not path.is_file():
+        err.print(f"[red]no such file[/] {file!r}")
+        sys.exit(EXIT_NOT_FOUND)
+    reg = register(lib.catalog, path)
+    try:
+        tr = transcribe_file(lib.settings, str(path))
+    except TranscribeConfigError as e:
+        raise click.UsageError(str(e)) from None
+    except AudioError as e:
+        err.print(f"[red]error:[/] {e}")
+        sys.exit(EXIT_FAILED)
+    if reg.asset:
+        store(lib, reg.asset, tr)
+    for dest, text in ((srt_out, tr.srt()), (vtt_out, tr.vtt())):
+        if dest:
+            tmp = dest.with_name(f".{dest.name}.part")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(dest)
+    if _emit({"asset_id": reg.asset, **tr.model_dump(mode="json")}, as_json):
+        return
+    out.print(f"[bold]{path.name}[/]  {tr.backend} ({tr.language})  {tr.speech:.1f}s speech of {tr.duration:.1f}s, "
+              f"{len(tr.segments)} segments in {tr.seconds:.1f}s")
+    for sec in tr.sections:
+        out.print(f"\n[bold]{_clock(sec.start)}  {sec.title}[/]")
+        for s in tr.segments[sec.first:sec.first + sec.count]:
+            out.print(f"  {_clock(s.start)}–{_clock(s.end)}  {s.text}")
 
 
 @cli.command()

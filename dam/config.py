@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     similar_scene_similarity: float = Field(0.9)
     search_limit: int = Field(20, ge=1, le=1000)
 
+    sync_min_confidence: float = Field(0.999, ge=0, le=1, description="Multi-cam sync: below this, 'no match'.")
+    transcribe_on_ingest: bool = Field(False, description="Transcribe speech as an ingest stage (files with audio).")
+    stt_backend: Literal["pocketsphinx", "whisper"] = Field("pocketsphinx", description="Speech-to-text engine.")
+    whisper_model: str | None = Field(None, description="faster-whisper model folder (CTranslate2) or "
+                                      "openai-whisper .pt checkpoint; needed by stt_backend=whisper.")
+    stt_language: str = Field("en", description="Spoken language (pocketsphinx ships English only).")
+    section_pause: float = Field(2.0, gt=0, description="Transcript: a silence this long starts a new section.")
+
     api_token: str | None = Field(None, description="Bearer token required on mutating HTTP routes when set.")
     host: str = Field("127.0.0.1", description="Where `dam serve` listens; loopback unless you mean it.")
     port: int = Field(8000, ge=1, le=65535)

@@ -240,6 +240,8 @@ class Library:
             from dam.library_ops.photos import make_proxies
 
             run.report.errors += make_proxies(self, self.catalog.assets(ids=done), run.progress)
+            if self.settings.transcribe_on_ingest:
+                self._speech(run)
             status = "done"
         finally:
             run.close(status)
@@ -410,6 +412,13 @@ class Library:
             p.advance(1)
         p.finish()
 
+    def _speech(self, run: IngestRun) -> None:
+        from dam.speech import transcribe_assets
+
+        assets = self.catalog.assets(ids=[a.id for a in run.todo]) if run.todo else []
+        for path, reason in transcribe_assets(self, [a for a in assets if a.status != "error"], run.progress):
+            run.report.errors.append(ErrorRecord(path=path, reason=reason, stage="speech"))
+
     # --- search ----------------------------------------------------------------------------
 
     def encode_query(self, text: str | None = None, image: np.ndarray | None = None) -> QueryVectors:
@@ -438,9 +447,12 @@ class Library:
             lists.append([Candidate(aid, "text", score, None, None, f"name/metadata match “{text}”")
                           for aid, score in self.catalog.text_search(text, n)])
             if q.sentence is not None:
-                sem = self.store.query("text", self.text_encoder_key, q.sentence, n)
+                sem = self.store.query("text", self.text_encoder_key, q.sentence, n, where={"source": {"$ne": "speech"}})
                 lists.append([Candidate(m.meta["asset_id"], "text", m.score, m.meta.get("start"), None,
                                         f"description close to “{text}”") for m in sem if m.score > 0.25])
+            from dam.speech import candidates as spoken
+
+            lists += spoken(self, text, q.sentence, n)
         return fuse(self.catalog, lists, limit, filters)
 
     @property

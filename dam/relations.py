@@ -45,5 +45,5 @@ def relate(asset_id: str, catalog: Catalog, store: VectorStore, key: str, settin
     for other, matches in pairs.items():
         out.append(Relation(kind="similar_scene", asset_id=asset_id, other_id=other,
                             score=max(x["score"] for x in matches), detail={"scenes": matches[:50]}))
-    catalog.replace_relations(asset_id, out)
+    catalog.replace_relations(asset_id, out, kinds=("near_duplicate", "similar_scene"))
     return out

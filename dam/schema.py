@@ -91,7 +91,7 @@ class Scene(BaseModel):
 
 
 class Relation(BaseModel):
-    kind: Literal["near_duplicate", "similar_scene"]
+    kind: Literal["near_duplicate", "similar_scene", "multicam"]
     asset_id: str
     other_id: str
     score: float

@@ -53,10 +53,13 @@ class Candidate:
     at: float | None
     scene: int | None
     why: str
+    span: tuple[float, float] | None = None  # an exact moment (a spoken segment), when known
 
 
 def _moment(c: Candidate, scenes: list[Scene], asset: Asset) -> tuple[float, float]:
     duration = (asset.info.duration if asset.info else None) or 0.0
+    if c.span is not None:
+        return c.span
     if c.scene is not None and c.scene < len(scenes):
         s = scenes[c.scene]
         start, end = s.start, s.end
@@ -91,7 +94,7 @@ def fuse(catalog: Catalog, ranked_lists: list[list[Candidate]], limit: int, filt
         seen: set[tuple] = set()
         rank = 0
         for c in lst:
-            key = (c.asset_id, c.scene if c.scene is not None else round(c.at or 0))
+            key = (c.asset_id, c.scene if c.scene is not None else (c.span or round(c.at or 0)))
             if key in seen:
                 continue
             seen.add(key)

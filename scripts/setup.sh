@@ -30,5 +30,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt
   echo "==> installing dam and its dependencies into .venv (first run takes several minutes)"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]"
+  # sync benchmark peer: its wheel pins numpy<2 but runs on numpy 2 (librosa comes with [dev])
+  .venv/bin/python -m pip install -q --no-deps "audio-offset-finder==0.5.5"
   touch "$stamp"
 fi

@@ -24,7 +24,8 @@ from starlette.exceptions import HTTPException
 from dam.config import Settings
 from dam.library_ops.albums import AlbumSpec
 from dam.paths import PathNotAllowed, inside_roots
-from dam.serve.models import BackupRequest, IngestAccepted, RatingRequest, IngestRequest, SearchResults, SeedIngestAccepted, SeedIngestRequest
+from dam.serve.models import (BackupRequest, IngestAccepted, IngestRequest, RatingRequest, SearchResults, SeedIngestAccepted,
+                              SeedIngestRequest, SyncRequest, SyncResponse)
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("ray.serve")
@@ -269,6 +270,31 @@ class Api:
         out = await self.library.rate.remote(asset_id, body.rating, body.flag)
         if out is None:
             raise ApiError(404, "not_found", f"no asset {asset_id!r}")
+        return out
+
+    @app.post("/sync", response_model=SyncResponse, dependencies=[Depends(require_token)])
+    async def sync(self, body: SyncRequest) -> dict:
+        """Line clips up by their audio (Ray tasks in parallel); stores `multicam` relations."""
+        paths = [str(self._inside(p)) for p in body.paths]
+        ref = str(self._inside(body.reference)) if body.reference else None
+        missing = [p for p in paths + ([ref] if ref else []) if not os.path.exists(p)]
+        if missing:
+            raise ApiError(404, "not_found", f"no such file or folder: {missing[0]}")
+        out = await self.library.sync.remote(paths, ref)
+        if "error" in out:
+            raise ApiError(422, "unreadable_media", out["error"])
+        return out
+
+    @app.post("/transcribe", dependencies=[Depends(require_token)])
+    async def transcribe(self, path: str = Query(..., min_length=1, max_length=4096)) -> dict:
+        """Speech to text of one file (segments, sections); stored and searchable. `?format=`
+        is not needed: SRT/VTT come from `dam transcribe`."""
+        p = self._inside(path)
+        if not p.is_file():
+            raise ApiError(404, "not_found", f"no such file: {path}")
+        out = await self.library.transcribe.remote(str(p))
+        if "error" in out:
+            raise ApiError(out.get("status", 422), out["error"], out["detail"])
         return out
 
     # --- jobs ---

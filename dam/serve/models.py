@@ -34,6 +34,23 @@ class SeedIngestAccepted(BaseModel):
     errors: list[ErrorRecord] = []
 
 
+class SyncRequest(BaseModel):
+    """Clips of one event (files, or folders of them) to line up by their audio; the reference
+    defaults to the longest."""
+
+    paths: list[str] = Field(min_length=1, max_length=200)
+    reference: str | None = Field(None, max_length=4096)
+
+
+class SyncResponse(BaseModel):
+    group: str
+    reference: str
+    results: list[dict]
+    errors: dict[str, str] = {}
+    seconds: float
+    timeline: dict
+
+
 class SearchResults(BaseModel):
     hits: list[Hit]
 

@@ -131,6 +131,35 @@ class LibraryService:
         a = self.library.catalog.asset(asset_id)
         return None if a is None else set_rating(self.library.catalog, a.id, rating, flag).model_dump(mode="json")
 
+    def sync(self, paths: list[str], reference: str | None) -> dict:
+        from dam.audio.load import AudioError
+        from dam.multicam import sync
+
+        try:
+            group, timeline = sync(self.library, paths, reference=reference)
+        except AudioError as e:
+            return {"error": str(e)}
+        return {**group.model_dump(mode="json"), "timeline": timeline}
+
+    def transcribe(self, path: str) -> dict:
+        from pathlib import Path
+
+        from dam.audio.load import AudioError
+        from dam.audio.transcribe import TranscribeConfigError
+        from dam.scan import register
+        from dam.speech import store, transcribe_file
+
+        reg = register(self.library.catalog, Path(path))
+        try:
+            tr = transcribe_file(self.settings, path)
+        except TranscribeConfigError as e:
+            return {"error": "not_configured", "detail": str(e), "status": 409}
+        except AudioError as e:
+            return {"error": "unreadable_media", "detail": str(e)}
+        if reg.asset:
+            store(self.library, reg.asset, tr)
+        return {"asset_id": reg.asset, **tr.model_dump(mode="json")}
+
     def scan(self, root: str) -> dict:
         return self.library.scan(root).model_dump(mode="json")
 
@@ -149,6 +178,10 @@ class LibraryService:
         data = a.model_dump(mode="json")
         data["scenes"] = [s.model_dump(mode="json") for s in self.library.catalog.scenes(a.id)]
         data["relations"] = [r.model_dump(mode="json") for r in self.library.catalog.relations(a.id)]
+        from dam.speech import transcript_of
+
+        tr = transcript_of(self.library, a.id)
+        data["transcript"] = None if tr is None else tr.model_dump(mode="json", exclude={"path"})
         return data
 
     def recent(self, limit: int) -> list[dict]:

@@ -1,0 +1,100 @@
+"""Speech in the library: transcribe assets (one file here, or Ray tasks as an ingest stage),
+store transcripts in the catalog, embed their segments with the text encoder into Chroma, and
+turn spoken matches into search candidates whose moment is the segment itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from dam.audio.transcribe import Transcript, load_backend, transcribe
+from dam.config import Settings
+from dam.schema import Asset
+from dam.search import Candidate
+
+SOURCE = "speech"
+
+
+def transcribe_file(settings: Settings, path: str) -> Transcript:
+    """The pure work for one file with the configured backend (raises TranscribeConfigError/AudioError)."""
+    backend = load_backend(settings.stt_backend, settings.whisper_model, settings.stt_language)
+    return transcribe(path, backend, settings.section_pause)
+
+
+def store(lib, asset_id: str, tr: Transcript) -> None:
+    """Catalog row + FTS segments + one vector per segment (ids `{asset}:speech:{i}`: re-runs upsert)."""
+    lib.catalog.put_transcript(asset_id, tr.language, tr.backend, tr.model, tr.model_dump_json(),
+                               [(s.start, s.end, s.text) for s in tr.segments])
+    key = lib.text_encoder_key
+    ids = [f"{asset_id}:speech:{i}" for i in range(len(tr.segments))]
+    stale = [i for i in lib.store.ids_of("text", key, asset_id) if ":speech:" in i and i not in set(ids)]
+    lib.store.delete_ids("text", key, stale)
+    if ids:
+        texts = [s.text for s in tr.segments]
+        lib.store.upsert("text", key, ids, lib.text_encoder.embed(texts),
+                         [{"asset_id": asset_id, "source": SOURCE, "start": s.start, "end": s.end}
+                          for s in tr.segments], documents=texts)
+    a = lib.catalog.asset(asset_id)
+    if a is not None:
+        lib.catalog.set_asset(asset_id, levels={**a.levels, "speech": len(tr.segments)})
+
+
+def transcript_of(lib, asset_id: str) -> Transcript | None:
+    row = lib.catalog.transcript(asset_id)
+    return Transcript.model_validate_json(row["data"]) if row else None
+
+
+def has_audio(a: Asset) -> bool:
+    return bool(a.info and a.info.audio)
+
+
+def transcribe_assets(lib, assets: list[Asset], progress) -> list[tuple[str, str]]:
+    """The ingest stage: every asset with an audio stream, one Ray task each; the driver writes.
+    Assets without audio cost nothing. Returns (path, reason) of the ones that failed."""
+    import ray
+
+    from dam.datasets.pipeline import ensure_ray
+
+    todo = [a for a in assets if has_audio(a)]
+    if not todo:
+        return []
+    ensure_ray(lib.settings)
+    progress.start("speech to text", len(todo))
+    task = ray.remote(num_cpus=1)(_task)
+    pending = {task.remote(lib.settings.model_dump(mode="json"), a.path): a for a in todo}
+    failed = []
+    while pending:
+        done, _ = ray.wait(list(pending), num_returns=1)
+        a = pending.pop(done[0])
+        out = ray.get(done[0])
+        if isinstance(out, str):
+            failed.append((a.path, out))
+        else:
+            store(lib, a.id, Transcript.model_validate(out))
+        progress.advance(1, Path(a.path).name)
+    progress.finish()
+    return failed
+
+
+def _task(settings: dict, path: str) -> dict | str:
+    from dam.audio.load import AudioError
+    from dam.audio.transcribe import TranscribeConfigError
+
+    try:
+        return transcribe_file(Settings(**settings), path).model_dump()
+    except (AudioError, TranscribeConfigError) as e:
+        return str(e)
+
+
+def candidates(lib, text: str, sentence: np.ndarray | None, n: int) -> list[list[Candidate]]:
+    """Two ranked lists of spoken moments: by meaning (segment vectors) and by the words said."""
+    lists = []
+    if sentence is not None:
+        sem = lib.store.query("text", lib.text_encoder_key, sentence, n, where={"source": SOURCE})
+        lists.append([Candidate(m.meta["asset_id"], "text", m.score, m.meta["start"], None,
+                                f"said something close to “{text}”", (m.meta["start"], m.meta["end"]))
+                      for m in sem if m.score > 0.25])
+    lists.append([Candidate(aid, "text", score, start, None, f"said “{said[:80]}”", (start, end))
+                  for aid, start, end, said, score in lib.catalog.transcript_search(text, n)])
+    return [lst for lst in lists if lst]
