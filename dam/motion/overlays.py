@@ -1,0 +1,95 @@
+"""Monitoring overlays for camera previews, as pure functions over RGB uint8 frames.
+
+Levels are in IRE on full-range Rec.709 luma: IRE = 100 * Y' / 255."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# False colour bands (IRE upper bound, RGB), after the common ARRI-style scale.
+FALSE_COLOUR: list[tuple[float, tuple[int, int, int]]] = [
+    (2.5, (128, 0, 128)),    # crushed: purple
+    (10, (0, 0, 255)),       # near black: blue
+    (38, None),              # shadows: grey (the picture's own luma)
+    (42, (0, 160, 0)),       # 18% grey: green
+    (52, None),
+    (56, (255, 128, 192)),   # one stop over grey / skin: pink
+    (90, None),
+    (97, (255, 255, 0)),     # near clipping: yellow
+    (101, (255, 0, 0)),      # clipped: red
+]
+
+
+def luma(frame: np.ndarray) -> np.ndarray:
+    """Rec.709 luma, float32, 0..255."""
+    f = frame.astype(np.float32)
+    return 0.2126 * f[..., 0] + 0.7152 * f[..., 1] + 0.0722 * f[..., 2]
+
+
+def ire(frame: np.ndarray) -> np.ndarray:
+    return luma(frame) * (100.0 / 255.0)
+
+
+def false_colour(frame: np.ndarray) -> np.ndarray:
+    """Exposure bands painted in fixed colours; between bands, the picture in grey."""
+    level = ire(frame)
+    grey = np.clip(luma(frame), 0, 255).astype(np.uint8)
+    out = np.repeat(grey[..., None], 3, axis=2)
+    lo = -1.0
+    for hi, colour in FALSE_COLOUR:
+        if colour is not None:
+            out[(level > lo) & (level <= hi)] = colour
+        lo = hi
+    return out
+
+
+def zebra_mask(frame: np.ndarray, threshold_ire: float) -> np.ndarray:
+    """Pixels at or above the threshold."""
+    return ire(frame) >= threshold_ire
+
+
+def zebra(frame: np.ndarray, threshold_ire: float = 95.0, period: int = 8, phase: int = 0) -> np.ndarray:
+    """Diagonal black stripes over every pixel at or above the threshold; others untouched.
+    `phase` moves the stripes (animate it for a crawling zebra)."""
+    mask = zebra_mask(frame, threshold_ire)
+    h, w = mask.shape
+    yy, xx = np.indices((h, w))
+    stripe = ((xx + yy + phase) % period) < period // 2
+    out = frame.copy()
+    out[mask & stripe] = 0
+    return out
+
+
+def peaking_mask(frame: np.ndarray, threshold: float = 40.0) -> np.ndarray:
+    """Edges in focus: strong local contrast (Laplacian of the luma)."""
+    lap = cv2.Laplacian(cv2.GaussianBlur(luma(frame), (3, 3), 0), cv2.CV_32F, ksize=3)
+    return np.abs(lap) >= threshold
+
+
+def focus_peaking(frame: np.ndarray, threshold: float = 40.0, colour: tuple[int, int, int] = (255, 0, 0)) -> np.ndarray:
+    out = frame.copy()
+    out[peaking_mask(frame, threshold)] = colour
+    return out
+
+
+def draw_boxes(frame: np.ndarray, boxes, colour: tuple[int, int, int] = (0, 255, 0)) -> np.ndarray:
+    """Motion boxes (fractions x, y, w, h) outlined."""
+    h, w = frame.shape[:2]
+    out = np.ascontiguousarray(frame.copy())
+    for x, y, bw, bh in boxes:
+        cv2.rectangle(out, (int(x * w), int(y * h)), (int((x + bw) * w), int((y + bh) * h)), colour, 2)
+    return out
+
+
+OVERLAYS = {"false_colour": false_colour, "zebra": zebra, "peaking": focus_peaking}
+
+
+def apply(frame: np.ndarray, overlay: str | None, zebra_ire: float = 95.0) -> np.ndarray:
+    if not overlay or overlay == "none":
+        return frame
+    if overlay == "zebra":
+        return zebra(frame, zebra_ire)
+    if overlay not in OVERLAYS:
+        raise ValueError(f"unknown overlay {overlay!r} (choose from {', '.join(OVERLAYS)})")
+    return OVERLAYS[overlay](frame)
