@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -14,14 +12,8 @@ from dam.media.decode import DecodeError
 from dam.motion import overlays
 from dam.motion.analyze import analyze_file
 from dam.motion.model import MotionParams
-from dam.motion.synth import SCENARIOS, interval_iou, render
+from dam.motion.synth import SCENARIOS, interval_iou
 from dam.motion.timeline import tracks_csv, tracks_per_frame
-
-
-@pytest.fixture(scope="session")
-def motion_media(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("motion")
-    return {name: render(root / f"{name}.mp4", sc, size=(480, 270)) for name, sc in SCENARIOS.items()}
 
 
 def spans(tl, kind="object"):

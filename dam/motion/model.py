@@ -25,8 +25,9 @@ class MotionParams(BaseModel):
 
     @classmethod
     def from_settings(cls, settings, **override) -> MotionParams:
-        return cls(width=settings.motion_width, fps=settings.motion_fps, sensitivity=settings.motion_sensitivity,
-                   zones=settings.motion_zones, masks=settings.motion_masks, **override)
+        base = dict(width=settings.motion_width, fps=settings.motion_fps, sensitivity=settings.motion_sensitivity,
+                    zones=settings.motion_zones, masks=settings.motion_masks)
+        return cls(**{**base, **override})
 
 
 class FrameMotion(BaseModel):

@@ -23,7 +23,8 @@ from starlette.exceptions import HTTPException
 
 from dam.config import Settings
 from dam.paths import PathNotAllowed, inside_roots
-from dam.serve.models import IngestAccepted, IngestRequest, SearchResults, SeedIngestAccepted, SeedIngestRequest
+from dam.serve.models import (IngestAccepted, IngestRequest, MotionExtractRequest, SearchResults, SeedIngestAccepted,
+                              SeedIngestRequest)
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("ray.serve")
@@ -107,8 +108,9 @@ def _asset_urls(a: dict) -> dict:
     return a
 
 
-def _filters(kind: str | None) -> dict:
-    return {"kind": kind} if kind else {}
+def _filters(kind: str | None, **motion) -> dict:
+    out = {k: v for k, v in motion.items() if v is not None}
+    return {"kind": kind, **out} if kind else out
 
 
 async def _read_limited(upload: UploadFile, limit_mb: int) -> bytes:
@@ -178,6 +180,19 @@ class Api:
             raise ApiError(422, "unreadable_media", out["errors"][0]["reason"])
         return {"uuid": first["uuid"] if first else None, "levels": first["levels"] if first else {},
                 "job": out["job"], "errors": out["errors"]}
+
+    @app.post("/motion/extract", dependencies=[Depends(require_token)])
+    async def motion_extract(self, body: MotionExtractRequest) -> dict:
+        """Motion timeline of one file (intervals, tracks, moving boxes per sampled frame), stored
+        with its asset."""
+        path = self._inside(body.path)
+        if not path.is_file():
+            raise ApiError(404, "not_found", f"no such file: {body.path}")
+        overrides = body.model_dump(exclude={"path"}, exclude_none=True)
+        out = await self.library.motion.remote(str(path), overrides)
+        if "error" in out:
+            raise ApiError(422, "unreadable_media", out["error"])
+        return out
 
     @app.post("/upload", status_code=202, response_model=IngestAccepted, dependencies=[Depends(require_token)])
     async def upload(self, request: Request, files: list[UploadFile] = File(...)) -> dict:
@@ -253,9 +268,13 @@ class Api:
     @app.get("/search", response_model=SearchResults)
     async def search(self, q: str = Query(..., min_length=1, max_length=500),
                      type: str | None = Query(None, pattern="^(video|image|audio)$"),
-                     limit: int = Query(20, ge=1, le=200)) -> dict:
+                     limit: int = Query(20, ge=1, le=200),
+                     motion: bool | None = Query(None, description="Only footage with (true) or without motion."),
+                     motion_from: float | None = Query(None, ge=0, description="Motion after this second."),
+                     motion_to: float | None = Query(None, ge=0, description="Motion before this second.")) -> dict:
         visual, sentence = await self.encoder.encode_text.remote(q)
-        return _hits(await self.library.search.remote(q, None, visual, sentence, limit, _filters(type)))
+        filters = _filters(type, motion=motion, motion_from=motion_from, motion_to=motion_to)
+        return _hits(await self.library.search.remote(q, None, visual, sentence, limit, filters))
 
     @app.post("/search/image", response_model=SearchResults)
     async def search_image(self, file: UploadFile = File(...),
@@ -290,6 +309,26 @@ class Api:
     @app.get("/assets/{asset_id}/scenes")
     async def scenes(self, asset_id: str) -> list[dict]:
         return _asset_urls(await self._asset(asset_id))["scenes"]
+
+    @app.get("/assets/{asset_id}/motion")
+    async def asset_motion(self, asset_id: str, format: str = Query("json", pattern="^(json|csv|tracks)$")):
+        """The stored motion timeline; `csv` / `tracks`: its tracks per frame as CSV / JSON."""
+        from fastapi.responses import PlainTextResponse
+
+        from dam.motion.model import MotionTimeline
+        from dam.motion.timeline import tracks_csv, tracks_per_frame
+
+        a = await self._asset(asset_id)
+        raw = await self.library.stored_motion.remote(a["id"])
+        if raw is None:
+            raise ApiError(404, "not_found", f"no motion analysis for {asset_id!r}: POST /motion/extract first")
+        if format == "json":
+            return raw
+        tl = MotionTimeline.model_validate(raw)
+        size = (a.get("info") or {}).get("video") and (a["info"]["video"]["width"], a["info"]["video"]["height"])
+        if format == "csv":
+            return PlainTextResponse(tracks_csv(tl.tracks, size or None), media_type="text/csv")
+        return tracks_per_frame(tl.tracks, size or None)
 
     def _file(self, path: str | None, media_type: str | None = None) -> FileResponse:
         if not path or not os.path.isfile(path):

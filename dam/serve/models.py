@@ -41,3 +41,13 @@ class SearchResults(BaseModel):
 class ErrorBody(BaseModel):
     error: str
     detail: str | list | None = None
+
+
+class MotionExtractRequest(BaseModel):
+    """`POST /motion/extract`: a file inside the media roots, optional analysis overrides."""
+
+    path: str = Field(min_length=1, max_length=4096)
+    sensitivity: float | None = Field(None, ge=0, le=1)
+    fps: float | None = Field(None, ge=0, le=120)
+    zones: list[tuple[float, float, float, float]] | None = Field(None, max_length=64)
+    masks: list[tuple[float, float, float, float]] | None = Field(None, max_length=64)
