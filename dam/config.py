@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     camera_pre_roll: float = Field(3.0, ge=0, le=60, description="Seconds recorded before motion starts.")
     camera_post_roll: float = Field(5.0, ge=0, le=600, description="Seconds recorded after motion stops.")
     camera_record: bool = Field(True, description="Record motion clips into <first media root>/cameras/<id>/.")
+    camera_ingest_levels: Literal["off", "L0", "L2", "L3"] = Field("L2", description="Finished clips are ingested "
+                                                                                     "to this level.")
 
     api_token: str | None = Field(None, description="Bearer token required on mutating HTTP routes when set.")
     host: str = Field("127.0.0.1", description="Where `dam serve` listens; loopback unless you mean it.")
