@@ -148,7 +148,7 @@ class CameraManager:
             if ref is not None:
                 try:
                     info = ray.get(ref, timeout=10)
-                    r.update({k: info[k] for k in ("node", "state", "error", "fps", "frames", "dropped", "motion",
+                    r.update({k: info[k] for k in ("kind", "node", "state", "error", "fps", "frames", "dropped", "motion",
                                                    "recording")})
                     r["clips"] = info["recordings"]
                 except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError) as e:

@@ -72,6 +72,18 @@ class MotionDetector:
     def reset(self) -> None:
         self.bg = self.prev = None
 
+    @staticmethod
+    def _explains(prev: np.ndarray, cur: np.ndarray, dx: float, dy: float) -> bool:
+        """A pan changes most of the picture and undoing the shift undoes most of the change; one
+        object moving over a plain scene can dominate the correlation but changes little of it."""
+        shifted = cv2.warpAffine(prev, np.float32([[1, 0, dx], [0, 1, dy]]), (prev.shape[1], prev.shape[0]),
+                                 borderMode=cv2.BORDER_REPLICATE)
+        m = int(np.ceil(max(abs(dx), abs(dy)))) + 1
+        inner = (slice(m, -m or None), slice(m, -m or None))
+        raw = float(np.median(np.abs(cur - prev)[inner]))
+        comp = float(np.median(np.abs(cur - shifted)[inner]))
+        return raw > 1.5 * comp + 0.5
+
     def update(self, grey: np.ndarray, t: float) -> FrameMotion:
         g = cv2.GaussianBlur(grey.astype(np.float32, copy=False), (5, 5), 0)
         small = cv2.resize(g, self.half, interpolation=cv2.INTER_AREA)
@@ -80,10 +92,11 @@ class MotionDetector:
             return FrameMotion(t=t, intensity=0.0)
         # Global shift at half size; on copies, as OpenCV 5's phaseCorrelate windows its inputs in place.
         (dx, dy), response = cv2.phaseCorrelate(self.prev.copy(), small.copy(), self.window)
-        self.prev = small
+        prev, self.prev = self.prev, small
         w, h = self.size
+        sx, sy = dx, dy
         dx, dy = dx * w / self.half[0], dy * h / self.half[1]
-        if np.hypot(dx, dy) > self.params.camera_shift * w and response > 0.05:
+        if np.hypot(dx, dy) > self.params.camera_shift * w and response > 0.05 and self._explains(prev, small, sx, sy):
             self.bg = g.copy()
             return FrameMotion(t=t, intensity=0.0, camera=True, shift=(round(dx / w, 5), round(dy / h, 5)))
         norm = match_light(g, self.bg, self.sample)
