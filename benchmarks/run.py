@@ -10,16 +10,17 @@ import platform
 import time
 from pathlib import Path
 
-TARGETS = {"decode": ("ratio", 0.8), "ingest": ("ratio", 5.0), "shots": ("f1_vs_adaptive", 1.0)}
+TARGETS = {"decode": ("ratio", 0.8), "ingest": ("ratio", 5.0), "shots": ("f1_vs_adaptive", 1.0),
+           "motion": ("iou_vs_mog2", 1.0)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--only", default="decode,ingest,shots,search")
+    ap.add_argument("--only", default="decode,ingest,shots,search,motion")
     args = ap.parse_args()
-    from benchmarks import decode, ingest, search, shots
+    from benchmarks import decode, ingest, motion, search, shots
 
-    runners = {"decode": decode.run, "ingest": ingest.run, "shots": shots.run, "search": search.run}
+    runners = {"decode": decode.run, "ingest": ingest.run, "shots": shots.run, "search": search.run, "motion": motion.run}
     out = Path(__file__).parent / "results" / "latest.json"
     results = json.loads(out.read_text()) if out.exists() else {}  # --only refreshes just those entries
     results["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
@@ -46,6 +47,18 @@ def main() -> None:
                 if name.endswith("_clients"):
                     print(f"    {name:<10} p50 {m['p50_ms']} ms (< 30)  p99 {m['p99_ms']} ms (< 150)  "
                           f"{m['throughput_rps']} req/s")
+    if "motion" in results:
+        m = results["motion"]
+        for mode in ("analyse_10fps", "analyse_every_frame"):
+            r = m["speed_1080p"][mode]
+            print(f"  motion 1080p {mode:<20} {r['frames_per_s_per_core']:>7} frames/s/core  "
+                  f"{r['x_real_time_per_core']}× real time per core")
+        a = m["accuracy"]
+        print(f"  motion IoU dam {a['dam_mean_iou']} vs MOG2 {a['mog2_mean_iou']}; false-positive s "
+              f"{a['dam_false_positive_s']} vs {a['mog2_false_positive_s']}")
+        p = m["preview"]
+        print(f"  preview latency p50 {p['latency_p50_ms']} ms p95 {p['latency_p95_ms']} ms, "
+              f"{p['source_dropped_frames']} dropped of {p['frames_captured']}")
     print(f"\nfull results: {out}")
 
 
