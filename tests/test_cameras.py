@@ -100,12 +100,17 @@ def test_hot_plug_record_unplug_replug(motion_media, manager_for, tmp_path):
         assert all(not e["errors"] for e in log)
         cat = Catalog(settings.catalog_path, readonly=True)
         assert {a.path for a in cat.assets()} == {str(c) for c in clips}
-        # Re-plug: same id, history kept.
+        # Settings persist with the camera's identity while it is away.
+        assert ray.get(manager.configure.remote(cam_id, {"sensitivity": 0.9})) == {"sensitivity": 0.9}
+        # Re-plug: same id, history and settings kept.
         shutil.copy(motion_media["flash"], devices / ".plugging")
         (devices / ".plugging").rename(devices / "usb-Cam_ABC-video-index0")
         wait(lambda: actor_exists(camera_actor_name(cam_id)), 30, "the camera to come back")
         row = wait(lambda: (c := camera(manager, cam_id)) and c["state"] == "running" and c, 30, "running again")
         assert row["plugs"] == 2 and row["recordings"] == 2 and row["first_seen"] == info["first_seen"]
+        assert row["settings"] == {"sensitivity": 0.9}
+        handle = ray.get(manager.camera.remote(cam_id))[0]
+        assert ray.get(handle.info.remote())["settings"] == {"sensitivity": 0.9}
         events = ray.get(watcher.state.remote())["events"]
         assert [e[0] for e in events] == ["plug", "unplug", "plug"]
     finally:

@@ -154,7 +154,8 @@ class CameraActor:
         return {"id": self.spec.id, "name": self.spec.name, "kind": self.spec.kind, "node": self.node,
                 "state": self.state, "error": self.error, "fps": round(fps, 2), "frames": self.frames,
                 "dropped": dropped, "motion": self.moving, "last_motion": self.last_motion,
-                "recording": bool(self.recorder and self.recorder.recording), "recordings": list(self.recordings)}
+                "recording": bool(self.recorder and self.recorder.recording), "recordings": list(self.recordings),
+                "settings": dict(self.conf)}
 
     def latest_frame(self) -> dict | None:
         """{seq, ref: [ObjectRef of the RGB frame], t (capture time), boxes, moving}."""

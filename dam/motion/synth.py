@@ -21,6 +21,8 @@ class Scenario:
     flashes: list[float] = field(default_factory=list)  # instants of 3-frame flashes
     pans: list[tuple[float, float]] = field(default_factory=list)  # camera pans during [start, end)
     noise: float = 4.0
+    object_size: float = 1 / 6  # side of the square object, as a fraction of the height
+    flash_gain: float = 1.6
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -45,7 +47,8 @@ def render(path: Path, sc: Scenario, size: tuple[int, int] = (640, 360), fps: in
     rng = np.random.default_rng(seed)
     pan_px = sum((e - s) for s, e in sc.pans) * w * 0.12  # 12% of the width per second of pan
     world = _texture(w + int(pan_px) + 2, h, rng)
-    obj = np.clip(_texture(max(8, h // 6), max(8, h // 6), rng) * 0.4 + 150, 0, 255)
+    side = max(8, int(h * sc.object_size))
+    obj = np.clip(_texture(side, side, rng) * 0.4 + 150, 0, 255)
     ob = obj.shape[0]
     path.parent.mkdir(parents=True, exist_ok=True)
     cmd = ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(fps),
@@ -69,7 +72,7 @@ def render(path: Path, sc: Scenario, size: tuple[int, int] = (640, 360), fps: in
             s, e, g = sc.ramp
             gain *= 1 + (g - 1) * float(np.clip((t - s) / (e - s), 0, 1))
         if any(0 <= t - f < 3 / fps for f in sc.flashes):
-            gain *= 1.6
+            gain *= sc.flash_gain
         frame = frame * gain + rng.normal(0, sc.noise, frame.shape)
         proc.stdin.write(np.clip(frame, 0, 255).astype(np.uint8).tobytes())
     proc.stdin.close()
