@@ -35,6 +35,8 @@ class CameraManager:
         self.ingested: list[dict] = []
         self._lock = threading.RLock()
         self._ingest = ThreadPoolExecutor(max_workers=1, thread_name_prefix="camera-ingest")
+        with self.catalog.transaction() as db:  # a new (or restarted) manager runs no camera yet
+            db.execute("UPDATE cameras SET state = 'stopped' WHERE state = 'running'")
         for uri in self.settings.camera_sources:
             self.plug(uri)
 
@@ -80,6 +82,10 @@ class CameraManager:
             self.cams[spec.id] = CameraActor.options(**opts).remote(
                 spec.model_dump(), self.settings.model_dump(mode="json"), conf, MANAGER)
             return spec.id
+
+    def missing(self, cam_ids: list[str]) -> list[str]:
+        """The ids a watcher believes plugged that run no actor (the manager was restarted)."""
+        return [c for c in cam_ids if c not in self.cams]
 
     def unplug(self, cam_id: str) -> list[str]:
         """Stop the camera: its clip in progress is finalised (and ingested), the actor ends."""

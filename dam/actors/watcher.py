@@ -54,6 +54,10 @@ class DeviceWatcher:
         for path in sorted(present - set(self.known)):
             self.known[path] = ray.get(manager.plug.remote(path, node_id=self.node))
             self.events.append(("plug", self.known[path]))
+        lost = set(ray.get(manager.missing.remote(list(self.known.values()))))
+        for path in sorted(p for p, cid in self.known.items() if cid in lost and p in present):
+            self.known[path] = ray.get(manager.plug.remote(path, node_id=self.node))
+            self.events.append(("replug", self.known[path]))
         for path in sorted(set(self.known) - present):
             cam_id = self.known.pop(path)
             ray.get(manager.unplug.remote(cam_id))
