@@ -225,3 +225,21 @@ def test_http_cameras_and_mjpeg_preview(server, ray_cluster, motion_media, tmp_p
     finally:
         ray.get(manager.shutdown.remote())
         ray.kill(manager)
+
+
+def test_a_restarted_manager_gets_its_cameras_back(motion_media, manager_for, tmp_path):
+    devices = tmp_path / "dev"
+    devices.mkdir()
+    manager = manager_for(make_settings(tmp_path, camera_record=False))
+    watcher = DeviceWatcher.remote(str(devices), 0.1)
+    try:
+        shutil.copy(motion_media["flash"], devices / ".plugging")
+        (devices / ".plugging").rename(devices / "video0-by-id")
+        wait(lambda: (c := camera(manager, "video0-by-id")) and c["frames"] > 0, 30, "frames")
+        ray.kill(manager, no_restart=False)  # a crash: Ray restarts it; its camera actors end with it
+        row = wait(lambda: (c := camera(manager, "video0-by-id")) and c.get("frames", 0) > 0 and c, 60, "the camera back")
+        assert row["plugs"] == 2 and row["state"] == "running"
+        assert "replug" in [e[0] for e in ray.get(watcher.state.remote())["events"]]
+    finally:
+        ray.get(watcher.stop.remote())
+        ray.kill(watcher)
