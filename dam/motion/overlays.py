@@ -4,6 +4,8 @@ Levels are in IRE on full-range Rec.709 luma: IRE = 100 * Y' / 255."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
@@ -21,10 +23,23 @@ FALSE_COLOUR: list[tuple[float, tuple[int, int, int]]] = [
 ]
 
 
+_REC709 = np.float32([[0.2126, 0.7152, 0.0722]])
+
+
 def luma(frame: np.ndarray) -> np.ndarray:
     """Rec.709 luma, float32, 0..255."""
-    f = frame.astype(np.float32)
-    return 0.2126 * f[..., 0] + 0.7152 * f[..., 1] + 0.0722 * f[..., 2]
+    if frame.ndim == 2:
+        return frame.astype(np.float32)
+    y = cv2.transform(frame.astype(np.float32), _REC709)
+    return y[..., 0] if y.ndim == 3 else y
+
+
+@lru_cache(maxsize=8)
+def _stripes(h: int, w: int, period: int, phase: int) -> np.ndarray:
+    yy, xx = np.indices((h, w))
+    stripes = ((xx + yy + phase) % period) < period // 2
+    stripes.flags.writeable = False
+    return stripes
 
 
 def ire(frame: np.ndarray) -> np.ndarray:
@@ -53,11 +68,8 @@ def zebra(frame: np.ndarray, threshold_ire: float = 95.0, period: int = 8, phase
     """Diagonal black stripes over every pixel at or above the threshold; others untouched.
     `phase` moves the stripes (animate it for a crawling zebra)."""
     mask = zebra_mask(frame, threshold_ire)
-    h, w = mask.shape
-    yy, xx = np.indices((h, w))
-    stripe = ((xx + yy + phase) % period) < period // 2
     out = frame.copy()
-    out[mask & stripe] = 0
+    out[mask & _stripes(*mask.shape, period, phase)] = 0
     return out
 
 
