@@ -109,3 +109,18 @@ def test_false_colour_and_peaking():
     assert not overlays.peaking_mask(soft).any()
     with pytest.raises(ValueError):
         overlays.apply(frame, "sepia")
+
+
+def test_hostile_names_and_settings_from_the_environment(motion_media, tmp_path, monkeypatch):
+    import shutil
+
+    from dam.config import Settings
+
+    odd = tmp_path / "-i clip ü 'quoted' ; rm -rf ~.mp4"
+    shutil.copy(motion_media["objects"], odd)
+    assert [(i.start, i.end) for i in analyze_file(odd).intervals] == [(2.0, 5.0), (8.0, 10.5)]
+    monkeypatch.setenv("DAM_MOTION_MASKS", "0,0,1,0.45; 0,0.45,1,0.55")
+    monkeypatch.setenv("DAM_MOTION_SENSITIVITY", "0.7")
+    params = MotionParams.from_settings(Settings(), fps=5)
+    assert params.masks == [(0, 0, 1, 0.45), (0, 0.45, 1, 0.55)] and params.sensitivity == 0.7 and params.fps == 5
+    assert analyze_file(odd, params).intervals == []  # everything masked
