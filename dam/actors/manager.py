@@ -97,8 +97,8 @@ class CameraManager:
             clips = ray.get(handle.stop.remote(), timeout=120)
         except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError):
             clips = []
-        ray.kill(handle, no_restart=True)
         self._touch(cam_id, state="unplugged")
+        ray.kill(handle, no_restart=True)
         return clips
 
     def unplug_uri(self, uri: str) -> list[str]:
@@ -150,6 +150,7 @@ class CameraManager:
         for r in rows:
             r["settings"] = json.loads(r["settings"])
             r["folder"] = str(recordings_dir(self.settings, r["id"]))
+            r.update(kind=None, error=None, fps=0.0, frames=0, dropped=0, motion=False, recording=False, clips=[])
             ref = live.get(r["id"])
             if ref is not None:
                 try:
