@@ -12,17 +12,17 @@ from pathlib import Path
 
 TARGETS = {"decode": ("ratio", 0.8), "ingest": ("ratio", 5.0), "shots": ("f1_vs_adaptive", 1.0),
            "backup": ("ratio", 0.25),  # two BLAKE2b passes (source, copy read back) bound it
-           "sync": ("speedup_vs_audio_offset_finder", 10.0)}
+           "sync": ("speedup_vs_audio_offset_finder", 10.0), "motion": ("iou_vs_mog2", 1.0)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--only", default="decode,ingest,shots,search,sync", help="also: backup, gpu (needs CUDA)")
+    ap.add_argument("--only", default="decode,ingest,shots,search,sync,motion", help="also: backup, gpu (needs CUDA)")
     args = ap.parse_args()
-    from benchmarks import backup, decode, gpu, ingest, search, shots, sync
+    from benchmarks import backup, decode, gpu, ingest, motion, search, shots, sync
 
     runners = {"decode": decode.run, "ingest": ingest.run, "shots": shots.run, "search": search.run,
-               "backup": backup.run, "gpu": gpu.run, "sync": sync.run}
+               "backup": backup.run, "gpu": gpu.run, "sync": sync.run, "motion": motion.run}
     out = Path(__file__).parent / "results" / "latest.json"
     results = json.loads(out.read_text()) if out.exists() else {}  # --only refreshes just those entries
     results["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
@@ -56,6 +56,18 @@ def main() -> None:
                           for k, v in s.items() if k in ("dam", "audio_offset_finder", "syncstart")))
         for snr, t in s.get("transcription", {}).items():
             print(f"  speech {snr}: WER {t['wer']}  RTF {t['rtf']}")
+    if "motion" in results:
+        m = results["motion"]
+        for mode in ("analyse_10fps", "analyse_every_frame"):
+            r = m["speed_1080p"][mode]
+            print(f"  motion 1080p {mode:<20} {r['frames_per_s_per_core']:>7} frames/s/core  "
+                  f"{r['x_real_time_per_core']}× real time per core")
+        a = m["accuracy"]
+        print(f"  motion IoU dam {a['dam_mean_iou']} vs MOG2 {a['mog2_mean_iou']}; false-positive s "
+              f"{a['dam_false_positive_s']} vs {a['mog2_false_positive_s']}")
+        p = m["preview"]
+        print(f"  preview latency p50 {p['latency_p50_ms']} ms p95 {p['latency_p95_ms']} ms, "
+              f"{p['source_dropped_frames']} dropped of {p['frames_captured']}")
     print(f"\nfull results: {out}")
 
 

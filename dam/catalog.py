@@ -65,6 +65,18 @@ CREATE INDEX IF NOT EXISTS album_assets_asset ON album_assets(asset_id);
 CREATE TABLE IF NOT EXISTS ratings (
     asset_id TEXT PRIMARY KEY, rating INTEGER, flag TEXT, updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS motion (
+    asset_id TEXT PRIMARY KEY, has_motion INTEGER NOT NULL, timeline TEXT NOT NULL, analysed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS motion_intervals (
+    asset_id TEXT NOT NULL, start REAL NOT NULL, "end" REAL NOT NULL, kind TEXT NOT NULL, intensity REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS motion_intervals_asset ON motion_intervals(asset_id);
+CREATE TABLE IF NOT EXISTS cameras (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, source TEXT NOT NULL, node TEXT, settings TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL DEFAULT 'new', plugs INTEGER NOT NULL DEFAULT 0, recordings INTEGER NOT NULL DEFAULT 0,
+    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS assets_fts USING fts5(
     asset_id UNINDEXED, name, path, meta, tokenize = "unicode61 remove_diacritics 2"
 );
@@ -178,6 +190,8 @@ class Catalog:
                 "DELETE FROM assets WHERE id = ?", "DELETE FROM assets_fts WHERE asset_id = ?",
                 "DELETE FROM transcripts WHERE asset_id = ?", "DELETE FROM transcript_fts WHERE asset_id = ?",
                 "DELETE FROM scenes WHERE asset_id = ?",
+                "DELETE FROM scenes WHERE asset_id = ?", "DELETE FROM motion WHERE asset_id = ?",
+                "DELETE FROM motion_intervals WHERE asset_id = ?",
                 "DELETE FROM relations WHERE asset_id = ?1 OR other_id = ?1",
             ):
                 db.execute(sql, (asset_id,))

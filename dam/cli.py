@@ -126,18 +126,22 @@ def _parse_date(value: str | None) -> datetime | None:
 @click.option("--min-duration", type=float)
 @click.option("--max-duration", type=float)
 @click.option("--min-height", type=int, help="Minimum picture height (short side), e.g. 1080.")
+@click.option("--motion/--no-motion", default=None, help="Only footage with (or analysed and without) motion.")
+@click.option("--motion-from", type=float, help="Only footage with motion after this many seconds in.")
+@click.option("--motion-to", type=float, help="Only footage with motion before this many seconds in.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def search(ctx: click.Context, text: str | None, image: Path | None, limit: int, kind: str | None, after: str | None,
            before: str | None, min_duration: float | None, max_duration: float | None, min_height: int | None,
-           as_json: bool) -> None:
-    """Find moments by TEXT and/or by example (--image)."""
+           motion: bool | None, motion_from: float | None, motion_to: float | None, as_json: bool) -> None:
+    """Find moments by TEXT and/or by example (--image); with only --motion, the moving moments."""
     from dam.search import Filters
 
-    if not text and not image:
-        raise click.UsageError("give search TEXT, --image FILE, or both")
     filters = Filters(kind=kind, after=_parse_date(after), before=_parse_date(before), min_duration=min_duration,
-                      max_duration=max_duration, min_height=min_height)
+                      max_duration=max_duration, min_height=min_height, motion=motion, motion_from=motion_from,
+                      motion_to=motion_to)
+    if not text and not image and not (filters.on_motion and motion is not False):
+        raise click.UsageError("give search TEXT, --image FILE, or both (or --motion)")
     lib = _library(ctx)
     picture = None
     if image:
@@ -184,6 +188,10 @@ def info(ctx: click.Context, asset: str, as_json: bool) -> None:
     data["transcript"] = None if tr is None else {
         "backend": tr.backend, "language": tr.language, "segments": len(tr.segments),
         "sections": [s.model_dump(mode="json") for s in tr.sections]}
+
+    from dam.motion.store import summary
+
+    data["motion"] = summary(lib.catalog, a.id)
     if _emit(data, as_json):
         return
     i = a.info
@@ -208,6 +216,10 @@ def info(ctx: click.Context, asset: str, as_json: bool) -> None:
     if tr is not None:
         out.print(f"  speech    {len(tr.segments)} segments ({tr.backend}, {tr.language}): "
                   + " · ".join(f"{_clock(s.start)} {s.title}" for s in tr.sections[:8]))
+    if data["motion"] is not None:
+        spans = [f"{_clock(m['start'])}–{_clock(m['end'])}" + (" (camera)" if m["kind"] == "camera" else "")
+                 for m in data["motion"]["intervals"]]
+        out.print(f"  motion    {', '.join(spans) if spans else 'none'}")
     for r in data["relations"]:
         other = lib.asset(r["other_id"])
         off = r["detail"].get("offset") if r["kind"] == "multicam" else None
@@ -328,6 +340,63 @@ def transcribe(ctx: click.Context, file: str, srt_out: Path | None, vtt_out: Pat
         out.print(f"\n[bold]{_clock(sec.start)}  {sec.title}[/]")
         for s in tr.segments[sec.first:sec.first + sec.count]:
             out.print(f"  {_clock(s.start)}–{_clock(s.end)}  {s.text}")
+def _box(value: str) -> tuple[float, float, float, float]:
+    try:
+        x, y, w, h = (float(v) for v in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give x,y,w,h as fractions of the frame, e.g. 0,0,0.5,1") from None
+    return x, y, w, h
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--sensitivity", type=click.FloatRange(0, 1), help="0 (coarse) to 1 (faint); default DAM_MOTION_SENSITIVITY.")
+@click.option("--fps", type=click.FloatRange(0, 120), help="Frames analysed per second (0: all).")
+@click.option("--zone", "zones", multiple=True, help="Watch only x,y,w,h (fractions; repeatable).")
+@click.option("--mask", "masks", multiple=True, help="Ignore x,y,w,h (fractions; repeatable).")
+@click.option("--csv", "csv_out", type=click.Path(path_type=Path, allow_dash=True), help="Write tracks per frame as CSV ('-': stdout).")
+@click.option("--tracks-json", type=click.Path(path_type=Path, allow_dash=True), help="Write tracks per frame as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="The whole timeline as JSON.")
+@click.pass_context
+def motion(ctx: click.Context, file: Path, sensitivity: float | None, fps: float | None, zones: tuple[str, ...],
+           masks: tuple[str, ...], csv_out: Path | None, tracks_json: Path | None, as_json: bool) -> None:
+    """Motion timeline of FILE: when things move, where, and their tracks (stored with the asset)."""
+    from dam.media.decode import DecodeError
+    from dam.motion.model import MotionParams
+    from dam.motion.timeline import tracks_csv, tracks_per_frame
+
+    lib = _library(ctx)
+    over = {k: v for k, v in {"sensitivity": sensitivity, "fps": fps}.items() if v is not None}
+    if zones:
+        over["zones"] = [_box(z) for z in zones]
+    if masks:
+        over["masks"] = [_box(m) for m in masks]
+    try:
+        params = MotionParams.from_settings(ctx.obj["settings"], **over)
+        asset_id, tl = lib.motion(file, params, implicit_root=True)
+    except (FileNotFoundError, PathNotAllowed) as e:
+        err.print(f"[red]error:[/] {e}")
+        sys.exit(EXIT_NOT_FOUND if isinstance(e, FileNotFoundError) else EXIT_FAILED)
+    except DecodeError as e:
+        err.print(f"[red]error:[/] {file}: {e}")
+        sys.exit(EXIT_FAILED)
+    info = lib.catalog.asset(asset_id).info if asset_id else None
+    size = info.display_size if info else None
+    for dest, text in ((csv_out, lambda: tracks_csv(tl.tracks, size)),
+                       (tracks_json, lambda: json.dumps(tracks_per_frame(tl.tracks, size), indent=1))):
+        if dest is not None:
+            click.echo(text(), nl=False) if str(dest) == "-" else dest.write_text(text())
+    if csv_out is not None and str(csv_out) == "-" or tracks_json is not None and str(tracks_json) == "-":
+        return
+    if _emit({"asset_id": asset_id, **tl.model_dump(mode="json")}, as_json):
+        return
+    t = Table("#", "start", "end", "kind", "peak", "tracks", box=None, header_style="bold")
+    for n, i in enumerate(tl.intervals, 1):
+        t.add_row(str(n), _clock(i.start), _clock(i.end), i.kind, f"{i.intensity:.3f}", ",".join(map(str, i.tracks)))
+    out.print(t if tl.intervals else "no motion")
+    speed = tl.duration / tl.seconds if tl.seconds else 0
+    out.print(f"[dim]{len(tl.tracks)} track(s); analysed {_clock(tl.duration)} at {tl.size[0]}x{tl.size[1]}, "
+              f"{tl.fps:g} fps in {tl.seconds:.1f}s ({speed:.0f}× real time)[/]")
 
 
 @cli.command()

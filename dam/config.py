@@ -53,6 +53,23 @@ class Settings(BaseSettings):
                                       "openai-whisper .pt checkpoint; needed by stt_backend=whisper.")
     stt_language: str = Field("en", description="Spoken language (pocketsphinx ships English only).")
     section_pause: float = Field(2.0, gt=0, description="Transcript: a silence this long starts a new section.")
+    motion_width: int = Field(320, ge=64, le=1920, description="Motion analysis width in pixels.")
+    motion_fps: float = Field(10.0, ge=0, le=120, description="Frames analysed per second for motion; 0: all.")
+    motion_sensitivity: float = Field(0.5, ge=0, le=1, description="Motion sensitivity, 0 (coarse) to 1 (faint).")
+    motion_zones: Annotated[list[tuple[float, float, float, float]], NoDecode] = Field(
+        default_factory=list, description="Watched regions x,y,w,h (fractions), ';'-separated; empty: all.")
+    motion_masks: Annotated[list[tuple[float, float, float, float]], NoDecode] = Field(
+        default_factory=list, description="Ignored regions x,y,w,h (fractions), ';'-separated.")
+    motion_on_ingest: bool = Field(False, description="Ingest also computes each video's motion timeline.")
+    camera_sources: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Cameras to run besides hot-plugged ones: URLs or files, ';'-separated.")
+    camera_watch_dir: Path | None = Field(None, description="Device folder watched for hot-plug on every node "
+                                                            "(e.g. /dev/v4l/by-id); unset: no watcher.")
+    camera_pre_roll: float = Field(3.0, ge=0, le=60, description="Seconds recorded before motion starts.")
+    camera_post_roll: float = Field(5.0, ge=0, le=600, description="Seconds recorded after motion stops.")
+    camera_record: bool = Field(True, description="Record motion clips into <first media root>/cameras/<id>/.")
+    camera_ingest_levels: Literal["off", "L0", "L2", "L3"] = Field("L2", description="Finished clips are ingested "
+                                                                                     "to this level.")
 
     api_token: str | None = Field(None, description="Bearer token required on mutating HTTP routes when set.")
     host: str = Field("127.0.0.1", description="Where `dam serve` listens; loopback unless you mean it.")
@@ -66,6 +83,18 @@ class Settings(BaseSettings):
         if isinstance(v, str):
             return [p for p in v.split(":") if p]
         return v
+
+    @field_validator("motion_zones", "motion_masks", mode="before")
+    @classmethod
+    def _split_boxes(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [tuple(float(x) for x in b.split(",")) for b in v.split(";") if b.strip()]
+        return v
+
+    @field_validator("camera_sources", mode="before")
+    @classmethod
+    def _split_sources(cls, v: object) -> object:
+        return [p for p in v.split(";") if p.strip()] if isinstance(v, str) else v
 
     @cached_property
     def root(self) -> Path:

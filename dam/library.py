@@ -242,6 +242,10 @@ class Library:
             run.report.errors += make_proxies(self, self.catalog.assets(ids=done), run.progress)
             if self.settings.transcribe_on_ingest:
                 self._speech(run)
+            if self.settings.motion_on_ingest and done:
+                from dam.motion.store import analyse_assets
+
+                analyse_assets(self, done, run.progress)
             status = "done"
         finally:
             run.close(status)
@@ -453,7 +457,28 @@ class Library:
             from dam.speech import candidates as spoken
 
             lists += spoken(self, text, q.sentence, n)
+        if not lists and filters and filters.on_motion:  # a motion filter alone: the moving moments
+            from dam.motion.store import motion_hits
+
+            return [h for h in motion_hits(self.catalog, filters.motion_from, filters.motion_to, limit * 3)
+                    if filters.accept(self.catalog.asset(h.asset_id))][:limit]
         return fuse(self.catalog, lists, limit, filters)
+
+    def motion(self, path: str | Path, params=None, implicit_root: bool = False):
+        """Motion timeline of one file (a path inside the roots), stored with its asset, which
+        is registered first when the file is new. Returns (asset id or None, timeline)."""
+        from dam.motion.analyze import analyze_file
+        from dam.motion.model import MotionParams
+        from dam.motion.store import save
+
+        p = self.allowed(path, implicit_root)
+        if not p.is_file():
+            raise FileNotFoundError(f"no such file: {path}")
+        tl = analyze_file(p, params or MotionParams.from_settings(self.settings))
+        r = register(self.catalog, p)
+        if r.asset:
+            save(self.catalog, r.asset, tl)
+        return r.asset, tl
 
     @property
     def text_encoder_key(self) -> str:

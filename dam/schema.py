@@ -106,7 +106,7 @@ class Hit(BaseModel):
     start: float
     end: float
     score: float
-    level: Literal["L0", "L1", "L2", "text"]
+    level: Literal["L0", "L1", "L2", "text", "motion"]
     at: float | None = Field(None, description="The best-matching instant inside [start, end].")
     why: str
     thumbnail: str | None = None

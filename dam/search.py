@@ -25,6 +25,13 @@ class Filters(BaseModel):
     min_duration: float | None = None
     max_duration: float | None = None
     min_height: int | None = None
+    motion: bool | None = None  # has object motion (True) / analysed and still (False)
+    motion_from: float | None = None  # object motion overlapping [motion_from, motion_to] seconds
+    motion_to: float | None = None
+
+    @property
+    def on_motion(self) -> bool:
+        return self.motion is not None or self.motion_from is not None or self.motion_to is not None
 
     def accept(self, a: Asset) -> bool:
         if a.status == "missing" or (self.kind and a.kind != self.kind):
@@ -102,7 +109,12 @@ def fuse(catalog: Catalog, ranked_lists: list[list[Candidate]], limit: int, filt
             rank += 1
             if key not in best or (c.level != "text" and c.score > best[key].score):
                 best[key] = c
-    assets = {a.id: a for a in catalog.assets(ids={k[0] for k in scored})}
+    ids = {k[0] for k in scored}
+    if filters.on_motion:
+        from dam.motion.store import matching
+
+        ids = matching(catalog, ids, filters.motion, filters.motion_from, filters.motion_to)
+    assets = {a.id: a for a in catalog.assets(ids=ids)}
     per: dict[str, list[tuple[float, Candidate]]] = defaultdict(list)
     for key, s in scored.items():
         a = assets.get(key[0])

@@ -56,6 +56,15 @@ def media(tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="session")
+def motion_media(tmp_path_factory) -> dict[str, Path]:
+    """Footage with known motion (dam.motion.synth.SCENARIOS), one file per scenario."""
+    from dam.motion.synth import SCENARIOS, render
+
+    root = tmp_path_factory.mktemp("motion")
+    return {name: render(root / f"{name}.mp4", sc, size=(480, 270)) for name, sc in SCENARIOS.items()}
+
+
+@pytest.fixture(scope="session")
 def ray_cluster():
     """One real local Ray for the session (two CPUs, like CI)."""
     import ray

@@ -15,6 +15,7 @@ import unicodedata
 from pathlib import Path
 
 import numpy as np
+import ray
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
@@ -24,8 +25,8 @@ from starlette.exceptions import HTTPException
 from dam.config import Settings
 from dam.library_ops.albums import AlbumSpec
 from dam.paths import PathNotAllowed, inside_roots
-from dam.serve.models import (BackupRequest, IngestAccepted, IngestRequest, RatingRequest, SearchResults, SeedIngestAccepted,
-                              SeedIngestRequest, SyncRequest, SyncResponse)
+from dam.serve.models import (BackupRequest, IngestAccepted, IngestRequest, MotionExtractRequest, RatingRequest, SearchResults,
+                              SeedIngestAccepted, SeedIngestRequest, SyncRequest, SyncResponse)
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("ray.serve")
@@ -109,8 +110,9 @@ def _asset_urls(a: dict) -> dict:
     return a
 
 
-def _filters(kind: str | None) -> dict:
-    return {"kind": kind} if kind else {}
+def _filters(kind: str | None, **motion) -> dict:
+    out = {k: v for k, v in motion.items() if v is not None}
+    return {"kind": kind, **out} if kind else out
 
 
 async def _read_limited(upload: UploadFile, limit_mb: int) -> bytes:
@@ -180,6 +182,19 @@ class Api:
             raise ApiError(422, "unreadable_media", out["errors"][0]["reason"])
         return {"uuid": first["uuid"] if first else None, "levels": first["levels"] if first else {},
                 "job": out["job"], "errors": out["errors"]}
+
+    @app.post("/motion/extract", dependencies=[Depends(require_token)])
+    async def motion_extract(self, body: MotionExtractRequest) -> dict:
+        """Motion timeline of one file (intervals, tracks, moving boxes per sampled frame), stored
+        with its asset."""
+        path = self._inside(body.path)
+        if not path.is_file():
+            raise ApiError(404, "not_found", f"no such file: {body.path}")
+        overrides = body.model_dump(exclude={"path"}, exclude_none=True)
+        out = await self.library.motion.remote(str(path), overrides)
+        if "error" in out:
+            raise ApiError(422, "unreadable_media", out["error"])
+        return out
 
     @app.post("/upload", status_code=202, response_model=IngestAccepted, dependencies=[Depends(require_token)])
     async def upload(self, request: Request, files: list[UploadFile] = File(...)) -> dict:
@@ -340,9 +355,13 @@ class Api:
     @app.get("/search", response_model=SearchResults)
     async def search(self, q: str = Query(..., min_length=1, max_length=500),
                      type: str | None = Query(None, pattern="^(video|image|audio)$"),
-                     limit: int = Query(20, ge=1, le=200)) -> dict:
+                     limit: int = Query(20, ge=1, le=200),
+                     motion: bool | None = Query(None, description="Only footage with (true) or without motion."),
+                     motion_from: float | None = Query(None, ge=0, description="Motion after this second."),
+                     motion_to: float | None = Query(None, ge=0, description="Motion before this second.")) -> dict:
         visual, sentence = await self.encoder.encode_text.remote(q)
-        return _hits(await self.library.search.remote(q, None, visual, sentence, limit, _filters(type)))
+        filters = _filters(type, motion=motion, motion_from=motion_from, motion_to=motion_to)
+        return _hits(await self.library.search.remote(q, None, visual, sentence, limit, filters))
 
     @app.post("/search/image", response_model=SearchResults)
     async def search_image(self, file: UploadFile = File(...),
@@ -378,6 +397,26 @@ class Api:
     async def scenes(self, asset_id: str) -> list[dict]:
         return _asset_urls(await self._asset(asset_id))["scenes"]
 
+    @app.get("/assets/{asset_id}/motion")
+    async def asset_motion(self, asset_id: str, format: str = Query("json", pattern="^(json|csv|tracks)$")):
+        """The stored motion timeline; `csv` / `tracks`: its tracks per frame as CSV / JSON."""
+        from fastapi.responses import PlainTextResponse
+
+        from dam.motion.model import MotionTimeline
+        from dam.motion.timeline import tracks_csv, tracks_per_frame
+
+        a = await self._asset(asset_id)
+        raw = await self.library.stored_motion.remote(a["id"])
+        if raw is None:
+            raise ApiError(404, "not_found", f"no motion analysis for {asset_id!r}: POST /motion/extract first")
+        if format == "json":
+            return raw
+        tl = MotionTimeline.model_validate(raw)
+        size = (a.get("info") or {}).get("video") and (a["info"]["video"]["width"], a["info"]["video"]["height"])
+        if format == "csv":
+            return PlainTextResponse(tracks_csv(tl.tracks, size or None), media_type="text/csv")
+        return tracks_per_frame(tl.tracks, size or None)
+
     def _file(self, path: str | None, media_type: str | None = None) -> FileResponse:
         if not path or not os.path.isfile(path):
             raise ApiError(404, "not_found", "no such file")
@@ -402,6 +441,57 @@ class Api:
         if not original and proxy.is_file():
             return self._file(str(proxy), "video/mp4")
         return self._file(str(self._inside(a["path"])))
+
+    # --- cameras ---
+    @app.get("/cameras")
+    async def cameras(self) -> list[dict]:
+        """Every known camera: node, state, fps, dropped frames, motion, recording, clips."""
+        from dam.actors.manager import get_manager
+
+        manager = get_manager()
+        return [] if manager is None else await manager.cameras.remote()
+
+    async def _camera(self, cam_id: str):
+        from dam.actors.manager import get_manager
+
+        manager = get_manager()
+        found = None if manager is None else await manager.camera.remote(cam_id)
+        if found is None:
+            raise ApiError(404, "not_found", f"no running camera {cam_id!r}")
+        return found[0]
+
+    @app.get("/cameras/{cam_id}/mjpeg")
+    async def camera_mjpeg(self, cam_id: str, overlay: str | None = Query(None, pattern="^(none|false_colour|zebra|peaking)$"),
+                           ire: float = Query(95.0, ge=0, le=109), boxes: bool = True,
+                           fps: float = Query(15.0, gt=0, le=60), width: int = Query(960, ge=64, le=3840),
+                           frames: int | None = Query(None, ge=1, description="Stop after this many frames.")):
+        """Live MJPEG preview with optional overlays: false colour, zebras at `ire`, focus peaking."""
+        from dam.motion.overlays import preview_jpeg
+
+        cam = await self._camera(cam_id)
+
+        async def stream():
+            last, sent = -1, 0
+            loop = asyncio.get_running_loop()
+            while frames is None or sent < frames:
+                started = loop.time()
+                try:
+                    item = await cam.latest_frame.remote()
+                    if item is None or item["seq"] == last:
+                        await asyncio.sleep(0.01)
+                        continue
+                    frame = await item["ref"][0]  # shared-memory frame, by reference
+                except ray.exceptions.RayError:
+                    return  # the camera was unplugged or stopped: end of stream
+                last = item["seq"]
+                jpeg = await asyncio.to_thread(preview_jpeg, frame, overlay, ire, item["boxes"] if boxes else (), width)
+                yield (b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: " + str(len(jpeg)).encode()
+                       + b"\r\nX-Capture-Time: " + repr(item["t"]).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
+                sent += 1
+                await asyncio.sleep(max(0.0, 1.0 / fps - (loop.time() - started)))
+
+        return StreamingResponse(stream(), media_type="multipart/x-mixed-replace; boundary=frame",
+                                 headers={"Cache-Control": "no-cache"})
 
     # --- web UI ---
     @app.get("/", include_in_schema=False)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import ray
@@ -33,4 +34,14 @@ def run(settings: Settings, blocking: bool = True) -> None:
 
     ensure_ray(settings)
     serve.start(http_options={"host": settings.host, "port": settings.port}, logging_config={"log_level": "WARNING"})
-    serve.run(build(settings=settings), name="dam", route_prefix="/", blocking=blocking)
+    cameras = bool(settings.camera_sources or settings.camera_watch_dir)
+    serve.run(build(settings=settings), name="dam", route_prefix="/", blocking=blocking and not cameras)
+    if cameras:
+        from dam.actors.manager import start_manager
+        from dam.actors.watcher import start_watchers
+
+        start_manager(settings, serve.get_deployment_handle("LibraryService", app_name="dam"))
+        if settings.camera_watch_dir:
+            start_watchers(settings.camera_watch_dir)
+        while blocking:  # Ctrl-C ends it; the camera actors end with this driver
+            time.sleep(3600)

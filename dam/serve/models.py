@@ -68,3 +68,13 @@ class BackupRequest(BaseModel):
 class RatingRequest(BaseModel):
     rating: int | None = Field(None, ge=0, le=5, description="Stars 0–5; omitted: unchanged.")
     flag: Literal["pick", "reject", ""] | None = Field(None, description='"" clears the flag; omitted: unchanged.')
+
+
+class MotionExtractRequest(BaseModel):
+    """`POST /motion/extract`: a file inside the media roots, optional analysis overrides."""
+
+    path: str = Field(min_length=1, max_length=4096)
+    sensitivity: float | None = Field(None, ge=0, le=1)
+    fps: float | None = Field(None, ge=0, le=120)
+    zones: list[tuple[float, float, float, float]] | None = Field(None, max_length=64)
+    masks: list[tuple[float, float, float, float]] | None = Field(None, max_length=64)

@@ -182,7 +182,27 @@ class LibraryService:
 
         tr = transcript_of(self.library, a.id)
         data["transcript"] = None if tr is None else tr.model_dump(mode="json", exclude={"path"})
+        from dam.motion.store import summary
+
+        data["motion"] = summary(self.library.catalog, a.id)
         return data
+
+    def motion(self, path: str, overrides: dict) -> dict:
+        """Analyse (and store) one file's motion; DecodeError becomes {error} for the ingress."""
+        from dam.media.decode import DecodeError
+        from dam.motion.model import MotionParams
+
+        try:
+            asset_id, tl = self.library.motion(path, MotionParams.from_settings(self.settings, **overrides))
+        except DecodeError as e:
+            return {"error": str(e)}
+        return {"asset_id": asset_id, **tl.model_dump(mode="json")}
+
+    def stored_motion(self, asset_id: str) -> dict | None:
+        from dam.motion.store import load
+
+        tl = load(self.library.catalog, asset_id)
+        return None if tl is None else tl.model_dump(mode="json")
 
     def recent(self, limit: int) -> list[dict]:
         return [a.model_dump(mode="json") for a in self.library.get_recent(limit)]

@@ -425,7 +425,10 @@ function renderAsset(a) {
     ...[].concat(i.audio || []).map((t, n) => [`Audio ${n + 1}`, [t.codec, t.channels != null && `${t.channels} ch`,
       t.sample_rate && `${t.sample_rate / 1000} kHz`].filter(Boolean).join(' · ')]),
     ['Created', i.creation_time], ['Make', i.make], ['Model', i.model], ['Timecode', i.timecode],
-    ['Levels', a.levels], ['Encoder', a.encoder], ['Error', a.error],
+    ['Levels', a.levels], ['Encoder', a.encoder],
+    ['Motion', a.motion ? (a.motion.intervals.map((m) => range(m.start, m.end) + (m.kind === 'camera' ? ' (camera)' : ''))
+      .join(', ') || 'none') : null],
+    ['Error', a.error],
   ];
   $('asset-meta').replaceChildren(el('tbody', {}, rows.map(([k, val]) => [k, fmt(val)]).filter(([, val]) => val)
     .map(([k, val]) => el('tr', { class: k === 'Error' ? 'err' : null }, el('th', { scope: 'row', text: k }), el('td', { text: val })))));
