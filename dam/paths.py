@@ -20,14 +20,14 @@ def expand(path: str | os.PathLike) -> Path:
         raise PathNotAllowed(f"{path}: no such user's home folder") from None
 
 
-def inside_roots(path: str | os.PathLike, roots: list[Path]) -> Path:
+def inside_roots(path: str | os.PathLike, roots: list[Path], what: str = "media roots") -> Path:
     """The real path (symlinks resolved) if it lies inside a root; PathNotAllowed otherwise."""
     real = Path(os.path.realpath(expand(path)))
     for root in roots:
         root_real = Path(os.path.realpath(root))
         if real == root_real or root_real in real.parents:
             return real
-    raise PathNotAllowed(f"{path} is outside the configured media roots ({', '.join(map(str, roots)) or 'none'})")
+    raise PathNotAllowed(f"{path} is outside the configured {what} ({', '.join(map(str, roots)) or 'none'})")
 
 
 def is_hidden_or_system(name: str) -> bool:

@@ -12,6 +12,9 @@ def test_backup_route_is_a_job_and_stays_inside_backup_roots(server):
     assert r.status_code == 403 and r.json()["error"] == "path_not_allowed"
     r = c.post("/backup", json={"backup_root": "../escape"}, headers=AUTH)
     assert r.status_code == 403
+    for hostile in ("nas\x00evil", "~nosuchuser/x"):  # found by the schema fuzzer: were 500s
+        r = c.post("/backup", json={"backup_root": hostile, "dry_run": True}, headers=AUTH)
+        assert r.status_code == 403 and r.json()["error"] == "path_not_allowed"
     plan = c.post("/backup", json={"backup_root": "nas", "dry_run": True}, headers=AUTH)
     assert plan.status_code == 202 and plan.json()["dry_run"] and not (server["backups"] / "nas").exists()
     r = c.post("/backup", json={"backup_root": "nas"}, headers=AUTH)

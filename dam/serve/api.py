@@ -234,10 +234,7 @@ class Api:
             raise ApiError(409, "no_backup_root", "configure DAM_BACKUP_ROOTS: backups are written only inside them")
         if not path.startswith(("/", "~")):
             path = str(roots[0] / path)
-        real = Path(os.path.realpath(path))
-        if not any(real == r or r in real.parents for r in roots):
-            raise PathNotAllowed(f"{path} is outside the configured backup roots")
-        return real
+        return inside_roots(path, roots, what="backup roots")
 
     @app.post("/backup", status_code=202, dependencies=[Depends(require_token)])
     async def backup(self, body: BackupRequest) -> dict:
