@@ -142,3 +142,37 @@ def test_clip_zero_shot_with_user_vocabulary(tmp_path, lib):
         Clip(s.model_copy(update={"enrich_vocabulary": str(tmp_path / "missing.txt")}))
     with pytest.raises(SourceSkipped, match="not found"):
         Faces(str(tmp_path / "missing.onnx"))
+
+
+def test_http_tag_routes(server):
+    from conftest import AUTH, wait_for_job
+
+    c = server["client"]
+    r = c.post("/ingest", json={"paths": [str(server["root"] / "good" / "other.mp4")], "levels": "L0"},
+               headers=AUTH)
+    assert r.status_code == 202, r.text
+    wait_for_job(c, r.json()["job"])  # L0: done at once
+    aid = r.json()["assets"][0]["uuid"]
+    assert c.post("/enrich", json={"assets": [aid]}).status_code == 401
+    r = c.post("/enrich", json={"assets": [aid]}, headers=AUTH)
+    assert r.status_code == 200 and r.json()["enriched"] == 1, r.text
+    assert c.post("/enrich", json={"assets": ["nope"]}, headers=AUTH).status_code == 404
+    tags = c.get(f"/assets/{aid}/tags").json()
+    assert tags["description"] and any(lb["facet"] == "resolution" for lb in tags["labels"])
+    assert c.post(f"/assets/{aid}/tags", json={"add": ["client x"]}).status_code == 401
+    r = c.post(f"/assets/{aid}/tags", json={"add": ["client x"], "description": "Edited."}, headers=AUTH)
+    assert r.status_code == 200 and r.json()["description"] == "Edited."
+    c.post("/enrich", json={"assets": [aid]}, headers=AUTH)
+    again = c.get(f"/assets/{aid}/tags").json()
+    assert again["description"] == "Edited." and "client x" in {lb["name"] for lb in again["labels"]}
+    assert c.get("/assets/nope/tags").status_code == 404
+
+
+def test_ray_tasks_path_matches_in_process(lib, ray_cluster):
+    """The ingest stage (DAM_ENRICH_ON_INGEST) runs the same sources as Ray tasks."""
+    a = lib.catalog.asset(lib.ids["vertical"])
+    before = view(lib.catalog, a.id)
+    assert enrich_assets(lib, [a], use_ray=True) == []
+    after = view(lib.catalog, a.id)
+    assert [(lb.facet, lb.name) for lb in after.labels] == [(lb.facet, lb.name) for lb in before.labels]
+    assert after.description == before.description
