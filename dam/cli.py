@@ -673,6 +673,44 @@ def tag(ctx: click.Context, asset: str, add: tuple[str, ...], remove: tuple[str,
 
 
 @cli.command()
+@click.argument("assets", nargs=-1)
+@click.option("--target", "target_name", required=True, help="A target from DAM_PUBLISH_TARGETS.")
+@click.option("--album", help="Publish this album's assets.")
+@click.option("--dry-run", is_flag=True, help="Curate and package, upload nothing.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def publish(ctx: click.Context, assets: tuple[str, ...], target_name: str, album: str | None, dry_run: bool,
+            as_json: bool) -> None:
+    """Curate ASSETS (default: all) and upload media, XMP sidecars and the target's CSV."""
+    from dam.library_ops.exports import select
+    from dam.publish.ftp import PublishError
+    from dam.publish.run import publish as run_publish
+    from dam.publish.target import PublishConfigError
+
+    lib = _library(ctx)
+    try:
+        chosen = select(lib, list(assets), album)
+    except KeyError as e:
+        err.print(f"[red]{e.args[0]}[/]")
+        sys.exit(EXIT_NOT_FOUND)
+    try:
+        report = run_publish(lib, target_name, chosen, dry_run)
+    except PublishConfigError as e:
+        raise click.UsageError(str(e)) from None
+    except PublishError as e:
+        err.print(f"[red]publish failed, nothing sent:[/] {e}")
+        sys.exit(EXIT_FAILED)
+    if not _emit(report.model_dump(mode="json"), as_json):
+        out.print(f"{'plan for' if report.dry_run else 'published to'} {report.destination}: "
+                  f"{len(report.published)} assets, {len(report.uploads)} files")
+        for u in report.uploads:
+            out.print(f"  {u.status:>8}  {u.remote}  ({u.size} bytes) {u.detail}")
+        for p in report.held:
+            err.print(f"  [yellow]held[/] {p.name}: {p.message}")
+    sys.exit(EXIT_PARTIAL if report.failed else 0)
+
+
+@cli.command()
 @click.argument("folder", type=click.Path(path_type=Path), default=Path("dam-samples"))
 @click.pass_context
 def samples(ctx: click.Context, folder: Path) -> None:

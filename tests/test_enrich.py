@@ -176,3 +176,7 @@ def test_ray_tasks_path_matches_in_process(lib, ray_cluster):
     after = view(lib.catalog, a.id)
     assert [(lb.facet, lb.name) for lb in after.labels] == [(lb.facet, lb.name) for lb in before.labels]
     assert after.description == before.description
+    r = c.post("/publish", json={"target": "nope", "dry_run": True})
+    assert r.status_code == 401
+    r = c.post("/publish", json={"target": "nope", "dry_run": True}, headers=AUTH)
+    assert r.status_code == 422 and r.json()["error"] == "publish_config" and "nope" in r.json()["detail"]

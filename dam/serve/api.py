@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 from dam.config import Settings
 from dam.library_ops.albums import AlbumSpec
 from dam.paths import PathNotAllowed, inside_roots
-from dam.serve.models import (BackupRequest, EnrichRequest, TagEdit, IngestAccepted, IngestRequest, MotionExtractRequest, RatingRequest, SearchResults,
+from dam.serve.models import (BackupRequest, EnrichRequest, PublishRequest, TagEdit, IngestAccepted, IngestRequest, MotionExtractRequest, RatingRequest, SearchResults,
                               SeedIngestAccepted, SeedIngestRequest, SyncRequest, SyncResponse)
 
 STATIC = Path(__file__).parent / "static"
@@ -308,6 +308,14 @@ class Api:
         out = await self.library.enrich.remote(body.assets)
         if "missing" in out:
             raise ApiError(404, "not_found", f"no asset {out['missing']!r}")
+        return out
+
+    @app.post("/publish", dependencies=[Depends(require_token)])
+    async def publish(self, body: PublishRequest) -> dict:
+        """Curate, package and upload to a stock target (FTP/FTPS); dry_run plans only."""
+        out = await self.library.publish.remote(body.target, body.assets, body.dry_run)
+        if "error" in out:
+            raise ApiError(out["status"], out["error"], out["detail"])
         return out
 
     @app.post("/sync", response_model=SyncResponse, dependencies=[Depends(require_token)])

@@ -92,3 +92,11 @@ class EnrichRequest(BaseModel):
     """`POST /enrich`: asset ids (or prefixes/paths); empty: every asset."""
 
     assets: list[str] = Field(default_factory=list, max_length=10000)
+
+
+class PublishRequest(BaseModel):
+    """`POST /publish`: assets (ids/paths; empty: all) to a configured target."""
+
+    target: str = Field(min_length=1, max_length=200)
+    assets: list[str] = Field(default_factory=list, max_length=10000)
+    dry_run: bool = False

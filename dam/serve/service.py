@@ -152,6 +152,21 @@ class LibraryService:
         return {"enriched": len(found or self.library.catalog.assets(limit=1_000_000)) - len(failed),
                 "errors": [{"path": p, "reason": r} for p, r in failed]}
 
+    def publish(self, name: str, refs: list[str], dry_run: bool) -> dict:
+        from dam.library_ops.exports import select
+        from dam.publish.ftp import PublishError
+        from dam.publish.run import publish
+        from dam.publish.target import PublishConfigError
+
+        try:
+            return publish(self.library, name, select(self.library, refs), dry_run).model_dump(mode="json")
+        except KeyError as e:
+            return {"status": 404, "error": "not_found", "detail": e.args[0]}
+        except PublishConfigError as e:
+            return {"status": 422, "error": "publish_config", "detail": str(e)}
+        except PublishError as e:
+            return {"status": 502, "error": "publish_failed", "detail": str(e)}
+
     def sync(self, paths: list[str], reference: str | None) -> dict:
         from dam.audio.load import AudioError
         from dam.multicam import sync
