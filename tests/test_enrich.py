@@ -166,6 +166,10 @@ def test_http_tag_routes(server):
     again = c.get(f"/assets/{aid}/tags").json()
     assert again["description"] == "Edited." and "client x" in {lb["name"] for lb in again["labels"]}
     assert c.get("/assets/nope/tags").status_code == 404
+    r = c.post("/publish", json={"target": "nope", "dry_run": True})
+    assert r.status_code == 401
+    r = c.post("/publish", json={"target": "nope", "dry_run": True}, headers=AUTH)
+    assert r.status_code == 422 and r.json()["error"] == "publish_config" and "nope" in r.json()["detail"]
 
 
 def test_ray_tasks_path_matches_in_process(lib, ray_cluster):
@@ -176,7 +180,3 @@ def test_ray_tasks_path_matches_in_process(lib, ray_cluster):
     after = view(lib.catalog, a.id)
     assert [(lb.facet, lb.name) for lb in after.labels] == [(lb.facet, lb.name) for lb in before.labels]
     assert after.description == before.description
-    r = c.post("/publish", json={"target": "nope", "dry_run": True})
-    assert r.status_code == 401
-    r = c.post("/publish", json={"target": "nope", "dry_run": True}, headers=AUTH)
-    assert r.status_code == 422 and r.json()["error"] == "publish_config" and "nope" in r.json()["detail"]
