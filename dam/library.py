@@ -455,10 +455,14 @@ class Library:
                 lists.append(vector_candidates(self.store, self.key, q.visual_text, n, f"pictures match “{text}”"))
             lists.append([Candidate(aid, "text", score, None, None, f"name/metadata match “{text}”")
                           for aid, score in self.catalog.text_search(text, n)])
-            from dam.enrich.store import text_matches
+            from dam.enrich.store import scene_matches, text_matches
 
+            shots = scene_matches(self.catalog, text, n)  # a matching shot is the better moment
+            shot_ids = {aid for aid, _, _ in shots}
+            lists.append([Candidate(aid, "text", score, None, scene, f"shot tagged “{text}”")
+                          for aid, scene, score in shots])
             lists.append([Candidate(aid, "text", score, None, None, f"tags/description match “{text}”")
-                          for aid, score in text_matches(self.catalog, text, n)])
+                          for aid, score in text_matches(self.catalog, text, n) if aid not in shot_ids])
             if q.sentence is not None:
                 sem = self.store.query("text", self.text_encoder_key, q.sentence, n, where={"source": {"$ne": "speech"}})
                 lists.append([Candidate(m.meta["asset_id"], "text", m.score, m.meta.get("start"), None,

@@ -14,6 +14,7 @@ import pytest
 from dam.config import Settings
 from dam.enrich.run import enrich_assets, make_sources
 from dam.enrich.store import view
+from dam.schema import Scene
 
 
 def ff(*args: str) -> None:
@@ -37,13 +38,20 @@ def lib(tmp_path_factory):
                    check=True)
     ff("-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25", "-i", str(root / "say.wav"), "-shortest",
        "-pix_fmt", "yuv420p", "-c:a", "aac", str(clips / "d.mp4"))  # speech
+    ff("-f", "lavfi", "-i", "color=c=red:size=320x180:rate=25:duration=2", "-f", "lavfi", "-i",
+       "color=c=blue:size=320x180:rate=25:duration=2", "-filter_complex", "[0][1]concat=n=2:v=1:a=0,noise=alls=20:allf=t",
+       "-pix_fmt", "yuv420p", str(clips / "e.mp4"))  # two shots: red, then blue
     library = Library(Settings(data_dir=root / "data"))
     library.ingest([clips], implicit_root=True, levels="L0")
     ids = {a.name: a.id for a in library.catalog.assets()}
     talk = library.catalog.asset(ids["d.mp4"])
     speech.store(library, talk.id, speech.transcribe_file(library.settings, talk.path))
+    library.catalog.replace_scenes(ids["e.mp4"], [  # the shots as generated (L0 ingest finds none)
+        Scene(asset_id=ids["e.mp4"], index=0, start=0.0, end=2.0, start_frame=0, end_frame=50, transition="start"),
+        Scene(asset_id=ids["e.mp4"], index=1, start=2.0, end=4.0, start_frame=50, end_frame=100)])
     assert enrich_assets(library, library.catalog.assets()) == []
-    library.ids = {"dark": ids["a.mp4"], "red": ids["b.mp4"], "vertical": ids["c.mp4"], "talk": ids["d.mp4"]}
+    library.ids = {"dark": ids["a.mp4"], "red": ids["b.mp4"], "vertical": ids["c.mp4"], "talk": ids["d.mp4"],
+                   "shots": ids["e.mp4"]}
     library.root = root
     yield library
     library.close()
@@ -66,6 +74,16 @@ def test_known_properties_get_expected_labels(lib):
         v = view(lib.catalog, lib.ids[key])
         assert all(lb.source and 0 <= lb.confidence <= 1 for lb in v.labels)
         assert "motion" in v.skipped and "faces" in v.skipped  # not configured here: said, not guessed
+
+
+def test_each_shot_gets_its_own_labels_and_is_found_as_a_moment(lib):
+    v = view(lib.catalog, lib.ids["shots"])
+    assert {"red", "blue"} <= {lb.name for lb in v.labels if lb.facet == "colour"}
+    assert "red" in {lb.name for lb in v.scenes[0]} and "blue" not in {lb.name for lb in v.scenes[0]}
+    assert "blue" in {lb.name for lb in v.scenes[1]} and "red" not in {lb.name for lb in v.scenes[1]}
+    assert names(lib, "shots", "pace") == {"moderate pace"}  # one cut in 4 s: 15 a minute
+    hit = next(h for h in lib.search("blue") if h.asset_id == lib.ids["shots"])
+    assert (hit.start, hit.end) == (2.0, 4.0)
 
 
 def test_descriptions_state_only_what_was_detected(lib):
@@ -135,7 +153,7 @@ def test_clip_zero_shot_with_user_vocabulary(tmp_path, lib):
     src = Clip(s)
     assert {"red carpet", "green screen", "beach"} <= set(src.words)
     a = lib.catalog.asset(lib.ids["red"])
-    labels = src.labels(Context(asset=a, frames=sample_frames(a, 4)))
+    labels = src.labels(Context(asset=a, frames=sample_frames(a, 4)[0]))
     assert labels and all(lb.source == "clip" and lb.name in src.words and 0 < lb.confidence <= 1 for lb in labels)
     assert "clip" not in make_sources(s)[1] and "clip" in make_sources(Settings())[1]
     with pytest.raises(SourceSkipped, match="not found"):

@@ -25,6 +25,7 @@ class Enrichment(BaseModel):
     labels: list[Label] = Field(default_factory=list)
     description: str = ""
     skipped: dict[str, str] = Field(default_factory=dict, description="source -> why it did not run")
+    scenes: dict[int, list[Label]] = Field(default_factory=dict, description="scene index -> picture labels")
 
     def names(self) -> list[str]:
         return [lb.name for lb in self.labels]

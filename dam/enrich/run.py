@@ -13,29 +13,37 @@ from dam.enrich.prose import describe
 from dam.schema import Asset, Scene
 
 
-def sample_frames(a: Asset, n: int, short_side: int = 160) -> np.ndarray:
-    """n frames spread evenly over the asset (an image is its one frame), RGB."""
+def sample_frames(a: Asset, n: int, short_side: int = 160,
+                  spans: list[tuple[int, int]] | None = None) -> list[np.ndarray]:
+    """n frames spread evenly over each span of frame numbers (default: the whole asset; an image
+    is its one frame), RGB; one reader for all spans."""
+    import cv2
+
     from dam.media.decode import DecodeError, _rotate, decode_size, open_reader
 
     info = a.info
+    empty = np.zeros((0, 1, 1, 3), np.uint8)
     if info is None or info.video is None:
-        return np.zeros((0, 1, 1, 3), np.uint8)
+        return [empty for _ in spans or [None]]
     if a.kind == "image":
-        import cv2
-
         img = cv2.imread(a.path, cv2.IMREAD_COLOR)
-        if img is None:
-            return np.zeros((0, 1, 1, 3), np.uint8)
-        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)[None]
+        return [empty if img is None else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)[None]]
     v = info.video
     vr = open_reader(Path(a.path), decode_size(v.width, v.height, short_side))
     total = len(vr)
-    idx = np.unique(np.linspace(0, total - 1, num=min(n, total) + 2).round().astype(int)[1:-1]) if total > 2 else \
-        np.arange(total)
-    try:
-        return _rotate(vr.get_batch(list(idx)).asnumpy(), v.rotation)
-    except Exception as e:  # decord's C++ errors: truncated or corrupt streams
-        raise DecodeError(f"cannot decode frames for enrichment (truncated or corrupt?): {str(e)[:200]}") from None
+    out = []
+    for lo, hi in spans or [(0, total)]:
+        lo, hi = max(0, lo), min(total, hi)
+        if hi - lo <= 0:
+            out.append(empty)
+            continue
+        idx = np.unique(np.linspace(lo, hi - 1, num=min(n, hi - lo) + 2).round().astype(int)[1:-1]) \
+            if hi - lo > 2 else np.arange(lo, hi)
+        try:
+            out.append(_rotate(vr.get_batch(list(idx)).asnumpy(), v.rotation))
+        except Exception as e:  # decord's C++ errors: truncated or corrupt streams
+            raise DecodeError(f"cannot decode frames for enrichment (truncated or corrupt?): {str(e)[:200]}") from None
+    return out
 
 
 def make_sources(settings: Settings) -> tuple[list[Source], dict[str, str]]:
@@ -59,13 +67,20 @@ def make_sources(settings: Settings) -> tuple[list[Source], dict[str, str]]:
 
 def enrich_one(sources: list[Source], a: Asset, scenes: list[Scene], motion=None, transcript=None,
                frames: int = 8, skipped: dict[str, str] | None = None) -> Enrichment:
-    ctx = Context(asset=a, frames=sample_frames(a, frames), scenes=scenes, motion=motion, transcript=transcript)
+    ctx = Context(asset=a, frames=sample_frames(a, frames)[0], scenes=scenes, motion=motion, transcript=transcript)
     out = Enrichment(asset_id=a.id, skipped=dict(skipped or {}))
     for s in sources:
         try:
             out.labels += s.labels(ctx)
         except SourceSkipped as e:
             out.skipped[s.name] = str(e)
+    picture = next((s for s in sources if s.name == "picture"), None)
+    if picture is not None and a.kind == "video" and len(scenes) > 1:  # what each shot looks like
+        for sc, fr in zip(scenes, sample_frames(a, 3, spans=[(sc.start_frame, sc.end_frame) for sc in scenes])):
+            try:
+                out.scenes[sc.index] = picture.labels(Context(asset=a, frames=fr))
+            except SourceSkipped:
+                pass
     out.description = describe(out.labels, a.kind, a.info.duration if a.info else None)
     return out
 

@@ -22,6 +22,7 @@ class EnrichmentView(BaseModel):
     description_edited: bool = False
     labels: list[StoredLabel] = Field(default_factory=list)
     skipped: dict[str, str] = Field(default_factory=dict)
+    scenes: dict[int, list[Label]] = Field(default_factory=dict, description="Per-shot picture labels.")
 
     @property
     def keywords(self) -> list[str]:
@@ -51,6 +52,13 @@ def save(catalog: Catalog, e: Enrichment) -> None:
                    "ELSE excluded.description END",
                    (e.asset_id, e.description, json.dumps(e.skipped), at))
         _reindex(db, e.asset_id)
+        db.execute("DELETE FROM enrich_scene_labels WHERE asset_id = ?", (e.asset_id,))
+        db.execute("DELETE FROM enrich_scene_fts WHERE asset_id = ?", (e.asset_id,))
+        db.executemany("INSERT OR IGNORE INTO enrich_scene_labels VALUES (?,?,?,?,?,?)",
+                       [(e.asset_id, i, lb.facet, lb.name, lb.source, lb.confidence)
+                        for i, labels in e.scenes.items() for lb in labels])
+        db.executemany("INSERT INTO enrich_scene_fts(asset_id, scene, text) VALUES (?,?,?)",
+                       [(e.asset_id, i, " ".join(lb.name for lb in labels)) for i, labels in e.scenes.items()])
 
 
 def edit(catalog: Catalog, asset_id: str, add: list[str] = (), remove: list[str] = (),
@@ -83,7 +91,12 @@ def view(catalog: Catalog, asset_id: str) -> EnrichmentView | None:
     if not text and not rows:
         return None
     t = text[0] if text else None
-    return EnrichmentView(asset_id=asset_id, description=t["description"] if t else "",
+    scenes: dict[int, list[Label]] = {}
+    for r in catalog._rows("SELECT * FROM enrich_scene_labels WHERE asset_id = ? ORDER BY scene, confidence DESC",
+                           (asset_id,)):
+        scenes.setdefault(r["scene"], []).append(Label(name=r["name"], facet=r["facet"], source=r["source"],
+                                                       confidence=r["confidence"]))
+    return EnrichmentView(scenes=scenes, asset_id=asset_id, description=t["description"] if t else "",
                           description_edited=bool(t["edited"]) if t else False,
                           skipped=json.loads(t["skipped"]) if t else {},
                           labels=[StoredLabel(name=r["name"], facet=r["facet"], source=r["source"],
@@ -98,3 +111,14 @@ def text_matches(catalog: Catalog, query: str, limit: int) -> list[tuple[str, fl
     rows = catalog._rows("SELECT asset_id, bm25(enrich_fts) AS rank FROM enrich_fts WHERE enrich_fts MATCH ? "
                          "ORDER BY rank LIMIT ?", (" OR ".join(f'"{t}"*' for t in terms), limit))
     return [(r["asset_id"], -r["rank"]) for r in rows]
+
+
+def scene_matches(catalog: Catalog, query: str, limit: int) -> list[tuple[str, int, float]]:
+    """(asset, scene, score) of shots whose picture labels match the words."""
+    terms = [t for t in "".join(c if c.isalnum() else " " for c in query).split() if t]
+    if not terms:
+        return []
+    rows = catalog._rows("SELECT asset_id, scene, bm25(enrich_scene_fts) AS rank FROM enrich_scene_fts "
+                         "WHERE enrich_scene_fts MATCH ? ORDER BY rank LIMIT ?",
+                         (" OR ".join(f'"{t}"*' for t in terms), limit))
+    return [(r["asset_id"], int(r["scene"]), -r["rank"]) for r in rows]
