@@ -17,12 +17,13 @@ TARGETS = {"decode": ("ratio", 0.8), "ingest": ("ratio", 5.0), "shots": ("f1_vs_
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--only", default="decode,ingest,shots,search,sync,motion", help="also: backup, gpu (needs CUDA)")
+    ap.add_argument("--only", default="decode,ingest,shots,search,sync,motion", help="also: backup, enrich, gpu (needs CUDA)")
     args = ap.parse_args()
-    from benchmarks import backup, decode, gpu, ingest, motion, search, shots, sync
+    from benchmarks import backup, decode, enrich, gpu, ingest, motion, search, shots, sync
 
     runners = {"decode": decode.run, "ingest": ingest.run, "shots": shots.run, "search": search.run,
-               "backup": backup.run, "gpu": gpu.run, "sync": sync.run, "motion": motion.run}
+               "backup": backup.run, "gpu": gpu.run, "sync": sync.run, "motion": motion.run,
+               "enrich": enrich.run}
     out = Path(__file__).parent / "results" / "latest.json"
     results = json.loads(out.read_text()) if out.exists() else {}  # --only refreshes just those entries
     results["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),

@@ -87,6 +87,25 @@ CREATE TABLE IF NOT EXISTS transcripts (
 CREATE VIRTUAL TABLE IF NOT EXISTS transcript_fts USING fts5(
     asset_id UNINDEXED, start UNINDEXED, "end" UNINDEXED, text, tokenize = "unicode61 remove_diacritics 2"
 );
+CREATE TABLE IF NOT EXISTS enrich_labels (
+    asset_id TEXT NOT NULL, facet TEXT NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL, confidence REAL NOT NULL,
+    origin TEXT NOT NULL DEFAULT 'auto', removed INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL,
+    PRIMARY KEY (asset_id, facet, name)
+);
+CREATE TABLE IF NOT EXISTS enrich_text (
+    asset_id TEXT PRIMARY KEY, description TEXT NOT NULL, edited INTEGER NOT NULL DEFAULT 0,
+    skipped TEXT NOT NULL DEFAULT '{}', updated_at TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS enrich_fts USING fts5(
+    asset_id UNINDEXED, text, tokenize = "unicode61 remove_diacritics 2"
+);
+CREATE TABLE IF NOT EXISTS enrich_scene_labels (
+    asset_id TEXT NOT NULL, scene INTEGER NOT NULL, facet TEXT NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL,
+    confidence REAL NOT NULL, PRIMARY KEY (asset_id, scene, facet, name)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS enrich_scene_fts USING fts5(
+    asset_id UNINDEXED, scene UNINDEXED, text, tokenize = "unicode61 remove_diacritics 2"
+);
 """
 
 
@@ -191,7 +210,9 @@ class Catalog:
                 "DELETE FROM transcripts WHERE asset_id = ?", "DELETE FROM transcript_fts WHERE asset_id = ?",
                 "DELETE FROM scenes WHERE asset_id = ?",
                 "DELETE FROM scenes WHERE asset_id = ?", "DELETE FROM motion WHERE asset_id = ?",
-                "DELETE FROM motion_intervals WHERE asset_id = ?",
+                "DELETE FROM motion_intervals WHERE asset_id = ?", "DELETE FROM enrich_labels WHERE asset_id = ?",
+                "DELETE FROM enrich_text WHERE asset_id = ?", "DELETE FROM enrich_fts WHERE asset_id = ?",
+                "DELETE FROM enrich_scene_labels WHERE asset_id = ?", "DELETE FROM enrich_scene_fts WHERE asset_id = ?",
                 "DELETE FROM relations WHERE asset_id = ?1 OR other_id = ?1",
             ):
                 db.execute(sql, (asset_id,))

@@ -622,6 +622,95 @@ def rate(ctx: click.Context, asset: str, stars: int | None, flag: str | None, as
 
 
 @cli.command()
+@click.argument("assets", nargs=-1)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def enrich(ctx: click.Context, assets: tuple[str, ...], as_json: bool) -> None:
+    """Tag, classify and describe ASSETS (default: every asset); people's edits are kept."""
+    from dam.enrich.run import enrich_assets
+    from dam.enrich.store import view
+
+    lib = _library(ctx)
+    found = [lib.asset(ref) for ref in assets]
+    if None in found:
+        err.print(f"[red]no asset[/] matches {assets[found.index(None)]!r}")
+        sys.exit(EXIT_NOT_FOUND)
+    todo = found or lib.catalog.assets(limit=1_000_000)
+    failed = enrich_assets(lib, todo, TerminalProgress(not as_json))
+    views = [v.model_dump(mode="json") for a in todo if (v := view(lib.catalog, a.id))]
+    if not _emit({"enriched": views, "errors": [{"path": p, "reason": r} for p, r in failed]}, as_json):
+        for v in views:
+            out.print(f"[bold]{v['asset_id'][:12]}[/] {v['description']}")
+        for p, r in failed:
+            err.print(f"[red]failed[/] {p}: {r}")
+    sys.exit(EXIT_PARTIAL if failed else 0)
+
+
+@cli.command()
+@click.argument("asset")
+@click.option("--add", multiple=True, help="Tag to add (repeatable).")
+@click.option("--remove", multiple=True, help="Tag to remove; re-runs will not bring it back (repeatable).")
+@click.option("--description", help="Replace the generated description for good.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def tag(ctx: click.Context, asset: str, add: tuple[str, ...], remove: tuple[str, ...], description: str | None,
+        as_json: bool) -> None:
+    """Show or edit ASSET's tags and description."""
+    from dam.enrich.store import edit, view
+
+    lib = _library(ctx)
+    a = lib.asset(asset)
+    if a is None:
+        err.print(f"[red]no asset[/] matches {asset!r}")
+        sys.exit(EXIT_NOT_FOUND)
+    if add or remove or description is not None:
+        edit(lib.catalog, a.id, add, remove, description)
+    v = view(lib.catalog, a.id)
+    if not _emit(v.model_dump(mode="json") if v else {"asset_id": a.id, "labels": []}, as_json):
+        out.print(f"[bold]{a.name}[/]: {v.description if v else '(not enriched: dam enrich)'}")
+        for lb in v.labels if v else []:
+            out.print(f"  {lb.facet:>14}  {lb.name}  [dim]{lb.source} {lb.confidence:.2f}[/]")
+
+
+@cli.command()
+@click.argument("assets", nargs=-1)
+@click.option("--target", "target_name", required=True, help="A target from DAM_PUBLISH_TARGETS.")
+@click.option("--album", help="Publish this album's assets.")
+@click.option("--dry-run", is_flag=True, help="Curate and package, upload nothing.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def publish(ctx: click.Context, assets: tuple[str, ...], target_name: str, album: str | None, dry_run: bool,
+            as_json: bool) -> None:
+    """Curate ASSETS (default: all) and upload media, XMP sidecars and the target's CSV."""
+    from dam.library_ops.exports import select
+    from dam.publish.ftp import PublishError
+    from dam.publish.run import publish as run_publish
+    from dam.publish.target import PublishConfigError
+
+    lib = _library(ctx)
+    try:
+        chosen = select(lib, list(assets), album)
+    except KeyError as e:
+        err.print(f"[red]{e.args[0]}[/]")
+        sys.exit(EXIT_NOT_FOUND)
+    try:
+        report = run_publish(lib, target_name, chosen, dry_run)
+    except PublishConfigError as e:
+        raise click.UsageError(str(e)) from None
+    except PublishError as e:
+        err.print(f"[red]publish failed, nothing sent:[/] {e}")
+        sys.exit(EXIT_FAILED)
+    if not _emit(report.model_dump(mode="json"), as_json):
+        out.print(f"{'plan for' if report.dry_run else 'published to'} {report.destination}: "
+                  f"{len(report.published)} assets, {len(report.uploads)} files")
+        for u in report.uploads:
+            out.print(f"  {u.status:>8}  {u.remote}  ({u.size} bytes) {u.detail}")
+        for p in report.held:
+            err.print(f"  [yellow]held[/] {p.name}: {p.message}")
+    sys.exit(EXIT_PARTIAL if report.failed else 0)
+
+
+@cli.command()
 @click.argument("folder", type=click.Path(path_type=Path), default=Path("dam-samples"))
 @click.pass_context
 def samples(ctx: click.Context, folder: Path) -> None:

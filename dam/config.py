@@ -11,6 +11,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
+from dam.publish.target import PublishTarget  # noqa: E402  (a plain pydantic model)
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DAM_", env_file=".env", extra="ignore")
@@ -61,6 +63,13 @@ class Settings(BaseSettings):
     motion_masks: Annotated[list[tuple[float, float, float, float]], NoDecode] = Field(
         default_factory=list, description="Ignored regions x,y,w,h (fractions), ';'-separated.")
     motion_on_ingest: bool = Field(False, description="Ingest also computes each video's motion timeline.")
+    enrich_on_ingest: bool = Field(False, description="Ingest also tags and describes each asset (dam enrich).")
+    enrich_frames: int = Field(8, ge=1, le=64, description="Frames sampled per asset for picture analysis.")
+    enrich_vocabulary: str | None = Field(None, description="Extra zero-shot labels for clip, one a line.")
+    face_model: str | None = Field(None, description="YuNet face detector ONNX file (opencv_zoo); unset: no faces.")
+    publish_targets: dict[str, "PublishTarget"] = Field(
+        default_factory=dict, description="Stock upload targets, JSON name -> {layout, protocol, host, port, user, "
+        "path, ...}; passwords from $DAM_PUBLISH_<NAME>_PASSWORD, never from here.")
     camera_sources: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Cameras to run besides hot-plugged ones: URLs or files, ';'-separated.")
     camera_watch_dir: Path | None = Field(None, description="Device folder watched for hot-plug on every node "

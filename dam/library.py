@@ -246,6 +246,11 @@ class Library:
                 from dam.motion.store import analyse_assets
 
                 analyse_assets(self, done, run.progress)
+            if self.settings.enrich_on_ingest and done:
+                from dam.enrich.run import enrich_assets
+
+                for path, reason in enrich_assets(self, self.catalog.assets(ids=done), run.progress, use_ray=True):
+                    run.report.errors.append(ErrorRecord(path=path, reason=reason, stage="enrich"))
             status = "done"
         finally:
             run.close(status)
@@ -450,6 +455,14 @@ class Library:
                 lists.append(vector_candidates(self.store, self.key, q.visual_text, n, f"pictures match “{text}”"))
             lists.append([Candidate(aid, "text", score, None, None, f"name/metadata match “{text}”")
                           for aid, score in self.catalog.text_search(text, n)])
+            from dam.enrich.store import scene_matches, text_matches
+
+            shots = scene_matches(self.catalog, text, n)  # a matching shot is the better moment
+            shot_ids = {aid for aid, _, _ in shots}
+            lists.append([Candidate(aid, "text", score, None, scene, f"shot tagged “{text}”")
+                          for aid, scene, score in shots])
+            lists.append([Candidate(aid, "text", score, None, None, f"tags/description match “{text}”")
+                          for aid, score in text_matches(self.catalog, text, n) if aid not in shot_ids])
             if q.sentence is not None:
                 sem = self.store.query("text", self.text_encoder_key, q.sentence, n, where={"source": {"$ne": "speech"}})
                 lists.append([Candidate(m.meta["asset_id"], "text", m.score, m.meta.get("start"), None,

@@ -167,5 +167,12 @@ def describe_asset(lib, a: Asset, transcript=None, motion=None) -> AssetMetadata
         _, vecs, _ = lib.store.vectors_of("l0", lib.key, a.id)
         if len(vecs):
             visual = rank_tags(vecs[0], np.asarray(tag_vecs), STOCK_VOCABULARY, margin=1.0)
+    from dam.enrich.store import view
+
     r = rating_of(lib.catalog, a.id)
-    return describe(a, lib.catalog.scenes(a.id), visual, r.rating, r.flag, transcript, motion)
+    m = describe(a, lib.catalog.scenes(a.id), visual, r.rating, r.flag, transcript, motion)
+    enriched = view(lib.catalog, a.id)  # dam enrich's tags and description (people's edits included) lead
+    if enriched is not None:
+        m.keywords = list(dict.fromkeys(enriched.keywords + m.keywords))[:49]
+        m.description = enriched.description or m.description
+    return m

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 from dam.config import Settings
 from dam.library_ops.albums import AlbumSpec
 from dam.paths import PathNotAllowed, inside_roots
-from dam.serve.models import (BackupRequest, IngestAccepted, IngestRequest, MotionExtractRequest, RatingRequest, SearchResults,
+from dam.serve.models import (BackupRequest, EnrichRequest, PublishRequest, TagEdit, IngestAccepted, IngestRequest, MotionExtractRequest, RatingRequest, SearchResults,
                               SeedIngestAccepted, SeedIngestRequest, SyncRequest, SyncResponse)
 
 STATIC = Path(__file__).parent / "static"
@@ -282,6 +282,37 @@ class Api:
         out = await self.library.rate.remote(asset_id, body.rating, body.flag)
         if out is None:
             raise ApiError(404, "not_found", f"no asset {asset_id!r}")
+        return out
+
+    @app.get("/assets/{asset_id}/tags")
+    async def tags(self, asset_id: str) -> dict:
+        """Tags, classifications (each with source and confidence) and the description."""
+        out = await self.library.tags.remote(asset_id, None)
+        if out is None:
+            raise ApiError(404, "not_found", f"no asset {asset_id!r}")
+        return out
+
+    @app.post("/assets/{asset_id}/tags", dependencies=[Depends(require_token)])
+    async def edit_tags(self, asset_id: str, body: TagEdit) -> dict:
+        out = await self.library.tags.remote(asset_id, body.model_dump())
+        if out is None:
+            raise ApiError(404, "not_found", f"no asset {asset_id!r}")
+        return out
+
+    @app.post("/enrich", dependencies=[Depends(require_token)])
+    async def enrich(self, body: EnrichRequest) -> dict:
+        """Tag and describe assets now (people's edits are kept)."""
+        out = await self.library.enrich.remote(body.assets)
+        if "missing" in out:
+            raise ApiError(404, "not_found", f"no asset {out['missing']!r}")
+        return out
+
+    @app.post("/publish", dependencies=[Depends(require_token)])
+    async def publish(self, body: PublishRequest) -> dict:
+        """Curate, package and upload to a stock target (FTP/FTPS); dry_run plans only."""
+        out = await self.library.publish.remote(body.target, body.assets, body.dry_run)
+        if "error" in out:
+            raise ApiError(out["status"], out["error"], out["detail"])
         return out
 
     @app.post("/sync", response_model=SyncResponse, dependencies=[Depends(require_token)])

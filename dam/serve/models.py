@@ -78,3 +78,25 @@ class MotionExtractRequest(BaseModel):
     fps: float | None = Field(None, ge=0, le=120)
     zones: list[tuple[float, float, float, float]] | None = Field(None, max_length=64)
     masks: list[tuple[float, float, float, float]] | None = Field(None, max_length=64)
+
+
+class TagEdit(BaseModel):
+    """`POST /assets/{id}/tags`: a person's edit; kept across re-enrichment."""
+
+    add: list[str] = Field(default_factory=list, max_length=200)
+    remove: list[str] = Field(default_factory=list, max_length=200)
+    description: str | None = Field(None, max_length=4000)
+
+
+class EnrichRequest(BaseModel):
+    """`POST /enrich`: asset ids (or prefixes/paths); empty: every asset."""
+
+    assets: list[str] = Field(default_factory=list, max_length=10000)
+
+
+class PublishRequest(BaseModel):
+    """`POST /publish`: assets (ids/paths; empty: all) to a configured target."""
+
+    target: str = Field(min_length=1, max_length=200)
+    assets: list[str] = Field(default_factory=list, max_length=10000)
+    dry_run: bool = False

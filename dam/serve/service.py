@@ -131,6 +131,42 @@ class LibraryService:
         a = self.library.catalog.asset(asset_id)
         return None if a is None else set_rating(self.library.catalog, a.id, rating, flag).model_dump(mode="json")
 
+    def tags(self, asset_id: str, edit: dict | None) -> dict | None:
+        from dam.enrich import store
+
+        a = self.library.catalog.asset(asset_id)
+        if a is None:
+            return None
+        if edit:
+            store.edit(self.library.catalog, a.id, edit["add"], edit["remove"], edit["description"])
+        v = store.view(self.library.catalog, a.id)
+        return v.model_dump(mode="json") if v else {"asset_id": a.id, "labels": [], "description": ""}
+
+    def enrich(self, refs: list[str]) -> dict:
+        from dam.enrich.run import enrich_assets
+
+        found = [self.library.catalog.asset(r) for r in refs]
+        if None in found:
+            return {"missing": refs[found.index(None)]}
+        failed = enrich_assets(self.library, found or self.library.catalog.assets(limit=1_000_000))
+        return {"enriched": len(found or self.library.catalog.assets(limit=1_000_000)) - len(failed),
+                "errors": [{"path": p, "reason": r} for p, r in failed]}
+
+    def publish(self, name: str, refs: list[str], dry_run: bool) -> dict:
+        from dam.library_ops.exports import select
+        from dam.publish.ftp import PublishError
+        from dam.publish.run import publish
+        from dam.publish.target import PublishConfigError
+
+        try:
+            return publish(self.library, name, select(self.library, refs), dry_run).model_dump(mode="json")
+        except KeyError as e:
+            return {"status": 404, "error": "not_found", "detail": e.args[0]}
+        except PublishConfigError as e:
+            return {"status": 422, "error": "publish_config", "detail": str(e)}
+        except PublishError as e:
+            return {"status": 502, "error": "publish_failed", "detail": str(e)}
+
     def sync(self, paths: list[str], reference: str | None) -> dict:
         from dam.audio.load import AudioError
         from dam.multicam import sync

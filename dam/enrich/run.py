@@ -1,0 +1,144 @@
+"""Run the sources over one asset (pure: inputs in, Enrichment out) and over many (the driver
+stores; as an ingest stage the work runs as Ray tasks, like transcription)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from dam.config import Settings
+from dam.enrich.model import Context, Enrichment, Source, SourceSkipped
+from dam.enrich.prose import describe
+from dam.schema import Asset, Scene
+
+
+def sample_frames(a: Asset, n: int, short_side: int = 160,
+                  spans: list[tuple[int, int]] | None = None) -> list[np.ndarray]:
+    """n frames spread evenly over each span of frame numbers (default: the whole asset; an image
+    is its one frame), RGB; one reader for all spans."""
+    import cv2
+
+    from dam.media.decode import DecodeError, _rotate, decode_size, open_reader
+
+    info = a.info
+    empty = np.zeros((0, 1, 1, 3), np.uint8)
+    if info is None or info.video is None:
+        return [empty for _ in spans or [None]]
+    if a.kind == "image":
+        img = cv2.imread(a.path, cv2.IMREAD_COLOR)
+        return [empty if img is None else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)[None]]
+    v = info.video
+    vr = open_reader(Path(a.path), decode_size(v.width, v.height, short_side))
+    total = len(vr)
+    out = []
+    for lo, hi in spans or [(0, total)]:
+        lo, hi = max(0, lo), min(total, hi)
+        if hi - lo <= 0:
+            out.append(empty)
+            continue
+        idx = np.unique(np.linspace(lo, hi - 1, num=min(n, hi - lo) + 2).round().astype(int)[1:-1]) \
+            if hi - lo > 2 else np.arange(lo, hi)
+        try:
+            out.append(_rotate(vr.get_batch(list(idx)).asnumpy(), v.rotation))
+        except Exception as e:  # decord's C++ errors: truncated or corrupt streams
+            raise DecodeError(f"cannot decode frames for enrichment (truncated or corrupt?): {str(e)[:200]}") from None
+    return out
+
+
+def make_sources(settings: Settings) -> tuple[list[Source], dict[str, str]]:
+    """Every source that can run with this configuration, and why the others cannot."""
+    from dam.enrich.clip import Clip
+    from dam.enrich.faces import Faces
+    from dam.enrich.motion import Motion
+    from dam.enrich.picture import Picture
+    from dam.enrich.speech import Speech
+    from dam.enrich.technical import Technical
+
+    sources: list[Source] = [Technical(), Picture(), Speech(), Motion()]
+    skipped = {}
+    for name, make in (("faces", lambda: Faces(settings.face_model)), ("clip", lambda: Clip(settings))):
+        try:
+            sources.append(make())
+        except SourceSkipped as e:
+            skipped[name] = str(e)
+    return sources, skipped
+
+
+def enrich_one(sources: list[Source], a: Asset, scenes: list[Scene], motion=None, transcript=None,
+               frames: int = 8, skipped: dict[str, str] | None = None) -> Enrichment:
+    ctx = Context(asset=a, frames=sample_frames(a, frames)[0], scenes=scenes, motion=motion, transcript=transcript)
+    out = Enrichment(asset_id=a.id, skipped=dict(skipped or {}))
+    for s in sources:
+        try:
+            out.labels += s.labels(ctx)
+        except SourceSkipped as e:
+            out.skipped[s.name] = str(e)
+    picture = next((s for s in sources if s.name == "picture"), None)
+    if picture is not None and a.kind == "video" and len(scenes) > 1:  # what each shot looks like
+        for sc, fr in zip(scenes, sample_frames(a, 3, spans=[(sc.start_frame, sc.end_frame) for sc in scenes])):
+            try:
+                out.scenes[sc.index] = picture.labels(Context(asset=a, frames=fr))
+            except SourceSkipped:
+                pass
+    out.description = describe(out.labels, a.kind, a.info.duration if a.info else None)
+    return out
+
+
+def enrich_assets(lib, assets: list[Asset], progress=None, use_ray: bool = False) -> list[tuple[str, str]]:
+    """Enrich and store each asset; returns (path, reason) of those that failed (decode errors)."""
+    from dam.enrich import store
+    from dam.media.decode import DecodeError
+    from dam.motion.store import load as load_motion
+    from dam.speech import transcript_of
+
+    from dam.library import _Quiet
+
+    progress = progress or _Quiet()
+    todo = [a for a in assets if a.info is not None and a.status != "error"]
+    if not todo:
+        return []
+    inputs = {a.id: (a, lib.catalog.scenes(a.id), load_motion(lib.catalog, a.id), transcript_of(lib, a.id))
+              for a in todo}
+    progress.start("enrich", len(todo))
+    failed: list[tuple[str, str]] = []
+    if use_ray:
+        import ray
+
+        from dam.datasets.pipeline import ensure_ray
+
+        ensure_ray(lib.settings)
+        task = ray.remote(num_cpus=1)(_task)
+        cfg = lib.settings.model_dump(mode="json")
+        pending = {task.remote(cfg, *inputs[a.id]): a for a in todo}
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            a = pending.pop(done[0])
+            out = ray.get(done[0])
+            if isinstance(out, str):
+                failed.append((a.path, out))
+            else:
+                store.save(lib.catalog, out)
+            progress.advance(1, Path(a.path).name)
+    else:
+        sources, skipped = make_sources(lib.settings)
+        for a in todo:
+            try:
+                store.save(lib.catalog, enrich_one(sources, *inputs[a.id], frames=lib.settings.enrich_frames,
+                                                   skipped=skipped))
+            except DecodeError as e:
+                failed.append((a.path, str(e)))
+            progress.advance(1, Path(a.path).name)
+    progress.finish()
+    return failed
+
+
+def _task(settings: dict, a: Asset, scenes, motion, transcript) -> Enrichment | str:
+    from dam.media.decode import DecodeError
+
+    s = Settings(**settings)
+    sources, skipped = make_sources(s)
+    try:
+        return enrich_one(sources, a, scenes, motion, transcript, s.enrich_frames, skipped)
+    except DecodeError as e:
+        return str(e)
