@@ -19,10 +19,6 @@ class AudioError(RuntimeError):
     """The file has no audio that can be decoded; the message says why."""
 
 
-class AudioError(RuntimeError):
-    """The file has no audio that can be decoded; the message says why."""
-
-
 class TooLong(AudioError):
     """More samples than the caller's limit: it should read windows instead."""
 
