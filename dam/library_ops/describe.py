@@ -158,8 +158,10 @@ def describe(a: Asset, scenes: list[Scene], visual_tags: list[str] | None = None
 
 
 def describe_asset(lib, a: Asset, transcript=None, motion=None) -> AssetMetadata:
-    """describe() with the inputs fetched from a Library (visual tags only with a text-capable encoder)."""
+    """describe() with the inputs fetched from a Library (visual tags only with a text-capable encoder;
+    transcript sections and motion intervals from the catalog unless given)."""
     from dam.library_ops.albums import rating_of
+    from dam.library_ops.stored import motion_intervals, transcript_sections
 
     visual: list[str] = []
     tag_vecs = lib.image_encoder.embed_text(list(STOCK_VOCABULARY))
@@ -170,6 +172,8 @@ def describe_asset(lib, a: Asset, transcript=None, motion=None) -> AssetMetadata
     from dam.enrich.store import view
 
     r = rating_of(lib.catalog, a.id)
+    transcript = transcript_sections(lib, a.id) if transcript is None else transcript
+    motion = motion_intervals(lib, a.id) if motion is None else motion
     m = describe(a, lib.catalog.scenes(a.id), visual, r.rating, r.flag, transcript, motion)
     enriched = view(lib.catalog, a.id)  # dam enrich's tags and description (people's edits included) lead
     if enriched is not None:

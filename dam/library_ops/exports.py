@@ -1,7 +1,8 @@
 """`dam export FORMAT`: one entry point over every outward format, for the CLI, HTTP and workflows.
 
 Transcripts and motion are optional plain inputs keyed by asset id — lists of
-(start, end, text) — so whichever module produces them can feed every format."""
+(start, end, text) — so whichever module produces them can feed every format; left out, they
+come from what the catalog holds (dam.library_ops.stored)."""
 
 from __future__ import annotations
 
@@ -74,9 +75,9 @@ def export(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed | N
     out = Path(out)
     report = ExportReport(format=fmt, folder=str(out), assets=len(assets))
     if fmt in TIMELINES:
-        return _timeline(lib, fmt, assets, out, transcripts or {}, motion or {}, report)
+        return _timeline(lib, fmt, assets, out, transcripts, motion, report)
     if fmt == "blender":
-        return _blender(lib, assets, out, offsets or {}, tracks or {}, report)
+        return _blender(lib, assets, out, offsets, tracks, report)
     metas: list[AssetMetadata] = []
     for a in assets:
         try:
@@ -104,7 +105,9 @@ def export(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed | N
 
 
 def reel_of(lib, a: Asset, transcript=None, motion=None):
-    """An asset as a timeline reel: its shots, or the whole clip when it has no scenes yet."""
+    """An asset as a timeline reel: its shots (or the whole clip when it has no scenes yet), with
+    transcript sections and motion as markers (from the catalog unless given)."""
+    from dam.library_ops.stored import motion_intervals, transcript_sections
     from dam.library_ops.timeline import Reel
 
     info = a.info
@@ -112,10 +115,11 @@ def reel_of(lib, a: Asset, transcript=None, motion=None):
     fps = (info.video.fps if info and info.video else None) or 25.0
     shots = [(s.start, s.end) for s in lib.catalog.scenes(a.id)] or [(0.0, duration)]
     return Reel(path=a.path, fps=fps, duration=max(duration, shots[-1][1]), shots=shots,
-                transcript=list(transcript or []), motion=list(motion or []))
+                transcript=transcript_sections(lib, a.id) if transcript is None else list(transcript),
+                motion=motion_intervals(lib, a.id) if motion is None else list(motion))
 
 
-def _timeline(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed, motion: Timed,
+def _timeline(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed | None, motion: Timed | None,
               report: ExportReport) -> ExportReport:
     from dam.library_ops import timeline as tl
 
@@ -124,7 +128,7 @@ def _timeline(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed,
         if a.kind != "video" or not (a.info and a.info.duration):
             report.warnings.append(f"{a.name}: not a video with a duration; left out of the timeline")
             continue
-        reels.append(reel_of(lib, a, transcripts.get(a.id), motion.get(a.id)))
+        reels.append(reel_of(lib, a, (transcripts or {}).get(a.id), (motion or {}).get(a.id)))
     if not reels:
         report.errors.append(ErrorRecord(path="*", reason="no video to put on a timeline", stage="export"))
         return report
@@ -139,9 +143,13 @@ def _timeline(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed,
     return report
 
 
-def _blender(lib, assets: list[Asset], out: Path, offsets: dict[str, float], tracks: dict, report: ExportReport
-             ) -> ExportReport:
+def _blender(lib, assets: list[Asset], out: Path, offsets: dict[str, float] | None, tracks: dict | None,
+             report: ExportReport) -> ExportReport:
+    """Offsets default to the stored sync offsets, tracks to the stored motion tracks."""
     from dam.library_ops.blender import BlenderClip, write_blender
+    from dam.library_ops.stored import motion_tracks, sync_offsets
+
+    offsets = sync_offsets(lib, [a.id for a in assets]) if offsets is None else offsets
 
     clips = []
     for a in assets:
@@ -151,7 +159,8 @@ def _blender(lib, assets: list[Asset], out: Path, offsets: dict[str, float], tra
             continue
         clips.append(BlenderClip(path=a.path, name=a.name, offset=offsets.get(a.id, 0.0), duration=a.info.duration,
                                  fps=v.fps or 25.0, width=v.width, height=v.height,
-                                 cuts=[s.start for s in lib.catalog.scenes(a.id)], motion=tracks.get(a.id, {})))
+                                 cuts=[s.start for s in lib.catalog.scenes(a.id)],
+                                 motion=motion_tracks(lib, a.id) if tracks is None else tracks.get(a.id, {})))
     if not clips:
         report.errors.append(ErrorRecord(path="*", reason="no video for a Blender scene", stage="export"))
         return report
