@@ -13,7 +13,8 @@ nothing else in dam knows which mode it runs in.
   `rowcount` works) and commits or rolls back when the `with` block ends. A transaction whose
   caller died is rolled back after `IDLE_TRANSACTION_S`, so it cannot hold the write lock forever.
 - The actor restarts if its process dies (`max_restarts=-1`); the data is whatever SQLite had
-  committed, which is everything acknowledged to a caller.
+  committed, which is everything acknowledged to a caller. Calls made while it restarts are
+  repeated (they are reads or upserts by key), except the few that insert a new row.
 """
 
 from __future__ import annotations
@@ -29,12 +30,17 @@ from pathlib import Path
 from typing import Any
 
 import ray
+from ray.exceptions import ActorUnavailableError
 
 from dam.catalog import Catalog
 
 NAMESPACE = "dam"
 HEAD = "node:__internal_head__"  # the resource Ray gives the head node only
 IDLE_TRANSACTION_S = 30.0
+RESTART_WAIT_S = 60.0  # a call waits this long for a restarting catalog actor
+# Calls that would add a second row if repeated after "may or may not have run"; every other
+# Catalog method is a read, an upsert or an update by key, so repeating it is harmless.
+NOT_REPEATABLE = frozenset({"start_job", "record_error", "record_scan"})
 
 
 def actor_name(path: Path) -> str:
@@ -222,7 +228,14 @@ class RemoteCatalog:
         def remote(*args: Any, **kwargs: Any) -> Any:
             args = tuple(_sendable(a) for a in args)
             kwargs = {k: _sendable(v) for k, v in kwargs.items()}
-            return ray.get(self._actor.call.remote(name, args, kwargs))
+            deadline = time.monotonic() + RESTART_WAIT_S
+            while True:
+                try:
+                    return ray.get(self._actor.call.remote(name, args, kwargs))
+                except ActorUnavailableError:  # restarting: Ray cannot say whether the call ran
+                    if name in NOT_REPEATABLE or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
 
         remote.__name__ = name
         return remote
