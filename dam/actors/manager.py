@@ -15,7 +15,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from dam.actors.camera import NAMESPACE, CameraActor, recordings_dir
 from dam.actors.sources import spec_for, stable_id
-from dam.catalog import Catalog, now
+from dam.catalog import now, open_catalog
 from dam.config import Settings
 
 MANAGER = "dam-cameras"
@@ -29,7 +29,7 @@ def camera_actor_name(cam_id: str) -> str:
 class CameraManager:
     def __init__(self, settings: dict, library=None):
         self.settings = Settings(**settings)
-        self.catalog = Catalog(self.settings.catalog_path)
+        self.catalog = open_catalog(self.settings)
         self.library = library  # the LibraryService handle under `dam serve`; None: ingest here
         self.cams: dict[str, ray.actor.ActorHandle] = {}
         self.ingested: list[dict] = []

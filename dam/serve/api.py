@@ -20,6 +20,7 @@ from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from ray import serve
+from ray.exceptions import RayActorError
 from starlette.exceptions import HTTPException
 
 from dam.config import Settings
@@ -29,14 +30,15 @@ from dam.serve.models import (BackupRequest, EnrichRequest, PublishRequest, TagE
                               SeedIngestAccepted, SeedIngestRequest, SyncRequest, SyncResponse)
 
 STATIC = Path(__file__).parent / "static"
+SEARCH_TRIES = 3
 log = logging.getLogger("ray.serve")
 app = FastAPI(title="dam", version="0.1.0",
               description="Index footage, find any moment by text or by example. Errors are `{error, detail}`.")
 
 
 class ApiError(HTTPException):
-    def __init__(self, status: int, error: str, detail: str):
-        super().__init__(status, detail)
+    def __init__(self, status: int, error: str, detail: str, headers: dict[str, str] | None = None):
+        super().__init__(status, detail, headers=headers)
         self.error = error
 
 
@@ -126,8 +128,9 @@ async def _read_limited(upload: UploadFile, limit_mb: int) -> bytes:
 @serve.deployment(num_replicas=1, ray_actor_options={"num_cpus": 0})
 @serve.ingress(app)
 class Api:
-    def __init__(self, library, encoder, settings: dict):
+    def __init__(self, library, encoder, settings: dict, searcher=None):
         self.library, self.encoder = library, encoder
+        self.searcher = searcher or library  # Searcher replicas when Chroma is a server
         self.settings = Settings(**settings)
         app.state.settings = self.settings
 
@@ -381,7 +384,7 @@ class Api:
 
     # --- search ---
     @app.get("/search", response_model=SearchResults)
-    async def search(self, q: str = Query(..., min_length=1, max_length=500),
+    async def search(self, response: Response, q: str = Query(..., min_length=1, max_length=500),
                      type: str | None = Query(None, pattern="^(video|image|audio)$"),
                      limit: int = Query(20, ge=1, le=200),
                      motion: bool | None = Query(None, description="Only footage with (true) or without motion."),
@@ -389,10 +392,10 @@ class Api:
                      motion_to: float | None = Query(None, ge=0, description="Motion before this second.")) -> dict:
         visual, sentence = await self.encoder.encode_text.remote(q)
         filters = _filters(type, motion=motion, motion_from=motion_from, motion_to=motion_to)
-        return _hits(await self.library.search.remote(q, None, visual, sentence, limit, filters))
+        return await self._search(response, q, None, visual, sentence, limit, filters)
 
     @app.post("/search/image", response_model=SearchResults)
-    async def search_image(self, file: UploadFile = File(...),
+    async def search_image(self, response: Response, file: UploadFile = File(...),
                            type: str | None = Query(None, pattern="^(video|image|audio)$"),
                            limit: int = Query(20, ge=1, le=200)) -> dict:
         from PIL import Image, UnidentifiedImageError
@@ -404,7 +407,23 @@ class Api:
         except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
             raise ApiError(422, "unreadable_image", "the upload is not a picture dam can read") from None
         vec = await self.encoder.encode_image.remote(picture)
-        return _hits(await self.library.search.remote(None, vec, None, None, limit, _filters(type)))
+        return await self._search(response, None, vec, None, None, limit, _filters(type))
+
+    async def _search(self, response: Response, *args) -> dict:
+        """A search is a read: if its replica dies under it, ask another (Serve routes around the
+        dead one); only when every try fails is it a 503 the client may retry."""
+        for attempt in range(SEARCH_TRIES):
+            try:
+                out = await self.searcher.search.remote(*args)
+                break
+            except RayActorError as e:  # died or unreachable replica (ActorDiedError, ActorUnavailableError)
+                log.warning("search replica lost (%s), try %d of %d", type(e).__name__, attempt + 1, SEARCH_TRIES)
+                await asyncio.sleep(0.2 * (attempt + 1))
+        else:
+            raise ApiError(503, "search_unavailable", "no search replica answered; retry in a few seconds",
+                           headers={"Retry-After": "2"})
+        response.headers["X-Served-By"] = out["served_by"]
+        return _hits(out["hits"])
 
     # --- assets ---
     @app.get("/assets")

@@ -12,8 +12,10 @@ from pathlib import Path
 import ray
 from ray import serve
 
+from dam.actors.catalog import HEAD
 from dam.config import Settings
 from dam.serve.api import Api
+from dam.serve.search import Searcher
 from dam.serve.service import LibraryService, QueryEncoder
 
 
@@ -25,7 +27,14 @@ def build(args: dict | None = None, settings: Settings | None = None):
     conf = settings.model_dump(mode="json")
     gpus = 0.25 if ray.is_initialized() and ray.cluster_resources().get("GPU", 0) > 0 else 0
     encoder = QueryEncoder.options(ray_actor_options={"num_cpus": 0, "num_gpus": gpus}).bind(conf)
-    return Api.bind(LibraryService.bind(conf), encoder, conf)
+    # Cluster mode: the data dir (thumbnails, proxies) is on the head, so its writer and the
+    # ingress that serves those files run there; searches can run anywhere.
+    on_head = {"num_cpus": 0, "resources": {HEAD: 0.001}} if settings.catalog_mode == "actor" else {"num_cpus": 0}
+    library = LibraryService.options(ray_actor_options=on_head).bind(conf)
+    searcher = None
+    if settings.chroma_url:  # vectors on a server: any replica on any node can search
+        searcher = Searcher.options(num_replicas=settings.search_replicas).bind(conf)
+    return Api.options(ray_actor_options=on_head).bind(library, encoder, conf, searcher)
 
 
 def run(settings: Settings, blocking: bool = True) -> None:

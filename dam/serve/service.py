@@ -1,7 +1,9 @@
 """The Serve deployments behind the HTTP ingress.
 
 `LibraryService` owns the Library (catalog writer + vector store): one replica, because embedded
-Chroma and the SQLite writer belong to exactly one process. `QueryEncoder` turns queries into
+Chroma and the SQLite writer belong to exactly one process (in cluster mode it runs on the head,
+next to the data dir it writes thumbnails into). Searches go to `dam.serve.search.Searcher`
+replicas instead when Chroma is a server. `QueryEncoder` turns queries into
 vectors in batches, on a GPU when the cluster has one."""
 
 from __future__ import annotations
@@ -200,12 +202,12 @@ class LibraryService:
         return self.library.scan(root).model_dump(mode="json")
 
     # --- reads ---
-    def search(self, text: str | None, image_vec, visual_text, sentence, limit: int, filters: dict) -> list[dict]:
-        from dam.library import QueryVectors
-        from dam.search import Filters
+    def search(self, text: str | None, image_vec, visual_text, sentence, limit: int, filters: dict) -> dict:
+        """Search here when there is no Searcher deployment (embedded Chroma belongs to this process)."""
+        from dam.serve.search import run_search, served_by
 
-        q = QueryVectors(text=text, image=image_vec, visual_text=visual_text, sentence=sentence)
-        return [h.model_dump(mode="json") for h in self.library.search(limit=limit, filters=Filters(**filters), query=q)]
+        return {"hits": run_search(self.library, text, image_vec, visual_text, sentence, limit, filters),
+                "served_by": served_by()}
 
     def asset(self, ref: str) -> dict | None:
         a = self.library.catalog.asset(ref)
