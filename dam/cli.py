@@ -683,7 +683,7 @@ def publish(ctx: click.Context, assets: tuple[str, ...], target_name: str, album
             as_json: bool) -> None:
     """Curate ASSETS (default: all) and upload media, XMP sidecars and the target's CSV."""
     from dam.library_ops.exports import select
-    from dam.publish.ftp import PublishError
+    from dam.publish.remote import PublishError
     from dam.publish.run import publish as run_publish
     from dam.publish.target import PublishConfigError
 

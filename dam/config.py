@@ -73,7 +73,8 @@ class Settings(BaseSettings):
     enrich_on_ingest: bool = Field(False, description="Ingest also tags and describes each asset (dam enrich).")
     enrich_frames: int = Field(8, ge=1, le=64, description="Frames sampled per asset for picture analysis.")
     enrich_vocabulary: str | None = Field(None, description="Extra zero-shot labels for clip, one a line.")
-    face_model: str | None = Field(None, description="YuNet face detector ONNX file (opencv_zoo); unset: no faces.")
+    face_model: str | None = Field(None, description="YuNet face detector ONNX file (opencv_zoo); unset: OpenCV's "
+                                                    "Haar frontal-face cascade.")
     publish_targets: dict[str, "PublishTarget"] = Field(
         default_factory=dict, description="Stock upload targets, JSON name -> {layout, protocol, host, port, user, "
         "path, ...}; passwords from $DAM_PUBLISH_<NAME>_PASSWORD, never from here.")

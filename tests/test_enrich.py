@@ -1,5 +1,6 @@
 """Enrichment on generated footage with known properties: real ffmpeg, espeak-ng speech,
-pocketsphinx transcripts, the real catalog and the real CLI."""
+pocketsphinx transcripts, a real photo of a person (scikit-image's astronaut) for faces, the real
+catalog and the real CLI."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+import skimage
 
 from dam.config import Settings
 from dam.enrich.run import enrich_assets, make_sources
@@ -41,6 +43,10 @@ def lib(tmp_path_factory):
     ff("-f", "lavfi", "-i", "color=c=red:size=320x180:rate=25:duration=2", "-f", "lavfi", "-i",
        "color=c=blue:size=320x180:rate=25:duration=2", "-filter_complex", "[0][1]concat=n=2:v=1:a=0,noise=alls=20:allf=t",
        "-pix_fmt", "yuv420p", str(clips / "e.mp4"))  # two shots: red, then blue
+    photo = os.path.join(os.path.dirname(skimage.__file__), "data", "astronaut.png")  # one face at [177,66,95,95]
+    ff("-loop", "1", "-i", photo, "-t", "2", "-r", "25", "-vf", "scale=640:640,crop=640:360:0:'min(40,t*20)'",
+       "-pix_fmt", "yuv420p", str(clips / "f.mp4"))  # a person, the camera tilting down
+    ff("-i", photo, "-q:v", "3", str(clips / "g.jpg"))  # the same person as a still
     library = Library(Settings(data_dir=root / "data"))
     library.ingest([clips], implicit_root=True, levels="L0")
     ids = {a.name: a.id for a in library.catalog.assets()}
@@ -51,7 +57,7 @@ def lib(tmp_path_factory):
         Scene(asset_id=ids["e.mp4"], index=1, start=2.0, end=4.0, start_frame=50, end_frame=100)])
     assert enrich_assets(library, library.catalog.assets()) == []
     library.ids = {"dark": ids["a.mp4"], "red": ids["b.mp4"], "vertical": ids["c.mp4"], "talk": ids["d.mp4"],
-                   "shots": ids["e.mp4"]}
+                   "shots": ids["e.mp4"], "person": ids["f.mp4"], "portrait": ids["g.jpg"]}
     library.root = root
     yield library
     library.close()
@@ -73,7 +79,17 @@ def test_known_properties_get_expected_labels(lib):
     for key in lib.ids:
         v = view(lib.catalog, lib.ids[key])
         assert all(lb.source and 0 <= lb.confidence <= 1 for lb in v.labels)
-        assert "motion" in v.skipped and "faces" in v.skipped  # not configured here: said, not guessed
+        assert "motion" in v.skipped and "faces" not in v.skipped  # no motion timeline stored: said, not guessed
+
+
+def test_faces_found_with_opencvs_own_detector_data(lib):
+    for key in ("person", "portrait"):
+        assert "face" in names(lib, key) and names(lib, key, "people") == {"one person"}
+        assert "a person" in view(lib.catalog, lib.ids[key]).description
+    assert view(lib.catalog, lib.ids["portrait"]).description.startswith("Square SD still image of a person")
+    for key in ("dark", "red", "vertical", "talk", "shots"):  # testsrc patterns and colour fields
+        assert "face" not in names(lib, key) and names(lib, key, "people") <= {"no people"}
+        assert "person" not in view(lib.catalog, lib.ids[key]).description
 
 
 def test_each_shot_gets_its_own_labels_and_is_found_as_a_moment(lib):

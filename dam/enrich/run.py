@@ -57,6 +57,7 @@ def make_sources(settings: Settings) -> tuple[list[Source], dict[str, str]]:
 
     sources: list[Source] = [Technical(), Picture(), Speech(), Motion()]
     skipped = {}
+    # faces: OpenCV's Haar cascade by default; YuNet with DAM_FACE_MODEL, skipped if that file is missing
     for name, make in (("faces", lambda: Faces(settings.face_model)), ("clip", lambda: Clip(settings))):
         try:
             sources.append(make())

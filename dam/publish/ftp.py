@@ -1,33 +1,46 @@
-"""Upload over FTP/FTPS (ftplib), resumable and verified. Each file goes to `<name>.part`; a
-partial `.part` left by an interrupted run is continued from its size (REST), then checked by
-SIZE and renamed into place, so the platform never sees half a file. A file already there at
-the right size is skipped. The password is used for LOGIN and nowhere else."""
+"""FTP/FTPS (ftplib) behind dam.publish.remote.Remote: REST continues a partial file, SIZE
+verifies it. The password is used for LOGIN and nowhere else."""
 
 from __future__ import annotations
 
 import ftplib
-import posixpath
 import ssl
-from pathlib import Path
-from typing import Literal
+from typing import BinaryIO
 
-from pydantic import BaseModel
-
-
-class PublishError(RuntimeError):
-    pass
+from dam.publish.remote import PublishError, Upload  # noqa: F401  (re-exported: callers import them here)
 
 
-class Upload(BaseModel):
-    local: str
-    remote: str
-    size: int
-    status: Literal["planned", "uploaded", "resumed", "skipped", "failed"] = "planned"
-    detail: str = ""
+class FtpRemote:
+    def __init__(self, ftp: ftplib.FTP, blocksize: int = 1 << 16):
+        self.ftp, self.blocksize = ftp, blocksize
+
+    def size(self, path: str) -> int | None:
+        try:
+            return self.ftp.size(path)
+        except ftplib.error_perm:
+            return None
+
+    def mkdir(self, path: str) -> None:
+        self.ftp.mkd(path)
+
+    def send(self, f: BinaryIO, path: str, offset: int) -> None:
+        self.ftp.storbinary(f"STOR {path}", f, self.blocksize, rest=offset or None)
+
+    def delete(self, path: str) -> None:
+        self.ftp.delete(path)
+
+    def rename(self, src: str, dst: str) -> None:
+        self.ftp.rename(src, dst)
+
+    def close(self) -> None:
+        try:
+            self.ftp.quit()
+        except Exception:  # noqa: BLE001 - the connection may already be gone
+            self.ftp.close()
 
 
 def connect(protocol: str, host: str, port: int, user: str, password: str, timeout: float,
-            verify: bool = True) -> ftplib.FTP:
+            verify: bool = True) -> FtpRemote:
     """Explicit FTPS (AUTH TLS, protected data channel) checks the server's certificate unless
     the target says tls_verify false (self-signed in-house servers)."""
     if protocol == "ftps":
@@ -51,44 +64,4 @@ def connect(protocol: str, host: str, port: int, user: str, password: str, timeo
     except (OSError, EOFError, ftplib.Error) as e:
         ftp.close()
         raise PublishError(f"cannot reach {protocol}://{host}:{port}: {e}") from None
-    return ftp
-
-
-def _size(ftp: ftplib.FTP, path: str) -> int | None:
-    try:
-        return ftp.size(path)
-    except ftplib.error_perm:
-        return None
-
-
-def ensure_dir(ftp: ftplib.FTP, path: str) -> None:
-    parts = [p for p in path.split("/") if p]
-    cur = "/" if path.startswith("/") else ""
-    for p in parts:
-        cur = posixpath.join(cur, p)
-        try:
-            ftp.mkd(cur)
-        except ftplib.error_perm:
-            pass  # exists (or not allowed: the upload itself will say)
-
-
-def upload(ftp: ftplib.FTP, u: Upload, blocksize: int = 1 << 16) -> Upload:
-    local = Path(u.local)
-    if _size(ftp, u.remote) == u.size:
-        return u.model_copy(update={"status": "skipped", "detail": "already there, same size"})
-    part = u.remote + ".part"
-    have = _size(ftp, part) or 0
-    if have > u.size:
-        ftp.delete(part)
-        have = 0
-    with local.open("rb") as f:
-        f.seek(have)
-        ftp.storbinary(f"STOR {part}", f, blocksize, rest=have or None)
-    got = _size(ftp, part)
-    if got != u.size:
-        raise PublishError(f"{u.remote}: {got} bytes arrived, {u.size} sent; run again to resume")
-    if _size(ftp, u.remote) is not None:
-        ftp.delete(u.remote)
-    ftp.rename(part, u.remote)
-    return u.model_copy(update={"status": "resumed" if have else "uploaded",
-                                "detail": f"resumed at byte {have}" if have else ""})
+    return FtpRemote(ftp)

@@ -1,6 +1,7 @@
 """One publish: describe the selected assets, curate them against the target, package what
 passes (original media + XMP sidecars + the target's CSV, staged under the data dir) and
-upload it. Dry-run does everything except connect. The report says what went where."""
+upload it over FTP/FTPS or SFTP. Dry-run does everything except connect. The report says what
+went where."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from dam.library_ops.exports import unique_stem, write_atomic
 from dam.library_ops.stock import stock_csv
 from dam.library_ops.xmp import xmp_packet
 from dam.publish.curate import Problem, curate
-from dam.publish.ftp import PublishError, Upload, connect, ensure_dir, upload
-from dam.publish.target import password, target
+from dam.publish.remote import PublishError, Remote, Upload, ensure_dir, upload
+from dam.publish.target import PublishTarget, password, ssh_secrets, target
 from dam.schema import Asset
 
 
@@ -61,28 +62,37 @@ def plan(lib, name: str, assets: list[Asset]) -> tuple[PublishReport, list[Uploa
 
 
 def publish(lib, name: str, assets: list[Asset], dry_run: bool = False) -> PublishReport:
-    """Raises PublishConfigError (no target / no password) or PublishError (cannot connect or
+    """Raises PublishConfigError (no target / no secret) or PublishError (cannot connect or
     log in) before anything is sent; per-file trouble is reported on the file."""
     report, uploads = plan(lib, name, assets)
     if dry_run or not uploads:
         report.uploads = uploads
         return report
     t = target(lib.settings, name)
-    ftp = connect(t.protocol, t.host, t.port, t.user, password(name, t), t.timeout, t.tls_verify)
+    remote = open_remote(name, t)
     report.dry_run = False
     try:
-        ensure_dir(ftp, t.path)
+        ensure_dir(remote, t.path)
         for u in uploads:
             try:
-                report.uploads.append(upload(ftp, u))
+                report.uploads.append(upload(remote, u))
             except (PublishError, OSError, EOFError) as e:
                 report.uploads.append(u.model_copy(update={"status": "failed", "detail": str(e)[:300]}))
-            except Exception as e:  # ftplib.Error and friends: this file failed, the rest still go
+            except Exception as e:  # ftplib.Error, paramiko.SSHException...: this file failed, the rest still go
                 report.uploads.append(u.model_copy(update={"status": "failed", "detail": f"{type(e).__name__}: "
                                                                                          f"{str(e)[:300]}"}))
     finally:
-        try:
-            ftp.quit()
-        except Exception:
-            ftp.close()
+        remote.close()
     return report
+
+
+def open_remote(name: str, t: PublishTarget) -> Remote:
+    """Log in to the target; secrets are read from the environment here and go nowhere else."""
+    if t.protocol == "sftp":
+        from dam.publish import sftp
+
+        pw, key = ssh_secrets(name, t)
+        return sftp.connect(t.host, t.port, t.user, pw, key, t.known_hosts, t.timeout)
+    from dam.publish import ftp
+
+    return ftp.connect(t.protocol, t.host, t.port, t.user, password(name, t), t.timeout, t.tls_verify)

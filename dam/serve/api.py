@@ -312,7 +312,7 @@ class Api:
 
     @app.post("/publish", dependencies=[Depends(require_token)])
     async def publish(self, body: PublishRequest) -> dict:
-        """Curate, package and upload to a stock target (FTP/FTPS); dry_run plans only."""
+        """Curate, package and upload to a stock target (FTP/FTPS/SFTP); dry_run plans only."""
         out = await self.library.publish.remote(body.target, body.assets, body.dry_run)
         if "error" in out:
             raise ApiError(out["status"], out["error"], out["detail"])

@@ -156,7 +156,7 @@ class LibraryService:
 
     def publish(self, name: str, refs: list[str], dry_run: bool) -> dict:
         from dam.library_ops.exports import select
-        from dam.publish.ftp import PublishError
+        from dam.publish.remote import PublishError
         from dam.publish.run import publish
         from dam.publish.target import PublishConfigError
 
