@@ -314,8 +314,12 @@ class Catalog:
         out = []
         for r in rows:
             mine = r["asset_id"] == asset_id
+            detail = json.loads(r["detail"])
+            if r["kind"] == "multicam" and detail.get("offset") is not None:
+                # Stored clip -> reference; seen from either end, say where the other one starts.
+                detail["other_starts_at"] = -detail["offset"] if mine else detail["offset"]
             out.append(Relation(kind=r["kind"], asset_id=asset_id, other_id=r["other_id"] if mine else r["asset_id"],
-                                score=r["score"], detail=json.loads(r["detail"])))
+                                score=r["score"], detail=detail))
         return out
 
     # --- transcripts (dam.audio.transcribe.Transcript as JSON, segments in FTS) -----------------

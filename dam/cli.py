@@ -222,8 +222,10 @@ def info(ctx: click.Context, asset: str, as_json: bool) -> None:
         out.print(f"  motion    {', '.join(spans) if spans else 'none'}")
     for r in data["relations"]:
         other = lib.asset(r["other_id"])
-        off = r["detail"].get("offset") if r["kind"] == "multicam" else None
-        where = "" if off is None else f"  offset {off:+.4f}s, drift {r['detail'].get('drift_ppm')} ppm"
+        off = r["detail"].get("other_starts_at") if r["kind"] == "multicam" else None
+        drift = r["detail"].get("drift_ppm")
+        where = "" if off is None else (f"  starts at {off:+.4f}s on this clip"
+                                        + (f", drift {drift:+.1f} ppm" if drift is not None else ""))
         out.print(f"  {r['kind']:<15} {other.name if other else r['other_id']} ({r['score']:.2f}){where}")
 
 

@@ -33,7 +33,11 @@ def test_dam_sync_stores_relations_and_writes_a_timeline(shoot, tmp_path):  # no
     assert len(rel) == 1 and rel[0]["detail"]["group"] == out["group"]
     assert abs(rel[0]["detail"]["offset"] - CAMS["b"].start) < 0.005
     ref_info = json.loads(dam("info", str(shoot["a"]), "--json", data=data).stdout)
-    assert len([x for x in ref_info["relations"] if x["kind"] == "multicam"]) == 2  # b and c, seen from a
+    from_a = {x["other_id"]: x for x in ref_info["relations"] if x["kind"] == "multicam"}
+    assert len(from_a) == 2  # b and c, seen from a
+    # Either end says where the other clip starts on its own timeline.
+    assert abs(from_a[info["id"]]["detail"]["other_starts_at"] - CAMS["b"].start) < 0.005
+    assert abs(rel[0]["detail"]["other_starts_at"] + CAMS["b"].start) < 0.005
     assert "multicam" in dam("info", str(shoot["b"]), data=data).stdout
 
 

@@ -13,6 +13,7 @@ import pytest
 from test_cli import dam
 
 from dam.audio.samples import SENTENCES, Camera, event, record
+from dam.audio.topics import topic_breaks
 from dam.audio.transcribe import (PocketSphinx, Segment, TranscribeConfigError, Transcript, Whisper, load_backend,
                                   sections, transcribe)
 
@@ -83,6 +84,17 @@ def test_sections_titles_and_subtitles():
     assert "01:02:05,250" in tr.srt()
     vtt = tr.vtt()
     assert vtt.startswith("WEBVTT\n\n00:00:00.500 --> 00:00:02.000\n") and "01:02:05.250" in vtt
+
+
+def test_a_change_of_subject_starts_a_section_even_without_a_long_pause():
+    talk = ["this lens has a fast aperture for night shots", "open the aperture and the lens gathers light",
+            "night shots need a fast lens and wide aperture", "the kitchen smells of fresh bread and butter",
+            "knead the bread dough in the warm kitchen", "fresh butter melts on warm bread"]
+    segs = [Segment(start=3.0 * i, end=3.0 * i + 2.2, text=t) for i, t in enumerate(talk)]  # 0.8 s gaps
+    assert [(s.first, s.count) for s in sections(segs, pause=2.0)] == [(0, 3), (3, 3)]
+    one_subject = [Segment(start=3.0 * i, end=3.0 * i + 2.2, text=talk[i % 3]) for i in range(6)]
+    assert len(sections(one_subject, pause=2.0)) == 1
+    assert topic_breaks(["uh", "yes", "ok", "right", "yeah", "um"]) == set()  # no words, no topics
 
 
 def test_backend_configuration_errors_are_clear(tmp_path):

@@ -68,23 +68,35 @@ def test_workflow_with_a_bad_step_runs_nothing(lib):
 
 def test_workflow_runs_each_step_as_a_job(lib):
     dest = lib["root"] / "wf-backup"
+    arrivals = lib["root"] / "Arrivals"
+    arrivals.mkdir()
+    shutil.copy2(lib["footage"] / "bars still.jpg", arrivals / "card still.jpg")
+    (arrivals / "card still.jpg").write_bytes((arrivals / "card still.jpg").read_bytes() + b"new card")
     wf = write(lib["root"] / "wf.json", {"workflow": [
         {"action": "sync_album", "root": str(lib["footage"]), "album": "Trip", "category": "2026", "mode": "link"},
         {"action": "scan", "root": str(lib["footage"])},
+        {"action": "ingest", "paths": [str(arrivals)], "levels": "L0"},
+        {"action": "export", "format": "xmp", "album": "Trip", "name": "trip-sidecars"},
         {"action": "backup", "backup_root": str(dest)},
         {"action": "stats"},
     ]})
     report = json.loads(dam("workflow", str(wf), "--json", data=lib["data"]).stdout)
-    assert report["status"] == "done" and [s["status"] for s in report["steps"]] == ["done"] * 4
+    assert report["status"] == "done" and [s["status"] for s in report["steps"]] == ["done"] * 6
     album = report["steps"][0]["result"]
     assert album["members"] == 2 and album["added"] == 2
     folder = lib["data"] / "albums" / "2026" / "Trip"
     assert (folder / "beach take 1.mp4").read_bytes() == (lib["footage"] / "beach take 1.mp4").read_bytes()
-    assert report["steps"][2]["result"]["copied"] > 0 and (dest / "manifest.jsonl").exists()
+    ingested = report["steps"][2]["result"]
+    assert ingested["indexed"] == 1 and ingested["failed"] == 0
+    info = json.loads(dam("info", str(arrivals / "card still.jpg"), "--json", data=lib["data"]).stdout)
+    assert info["levels"]["L0"] == 1
+    sidecars = sorted(p.name for p in (lib["data"] / "exports" / "trip-sidecars").rglob("*.xmp"))
+    assert len(sidecars) == 2 and len(report["steps"][3]["result"]["files"]) == 2
+    assert report["steps"][4]["result"]["copied"] > 0 and (dest / "manifest.jsonl").exists()
     assert not (dest / "data" / "albums").exists()  # album folders are rebuilt from the catalog, not backed up
-    assert report["steps"][3]["result"]["albums"] == 1 and report["steps"][3]["result"]["assets"] == 2
+    assert report["steps"][5]["result"]["albums"] == 1 and report["steps"][5]["result"]["assets"] == 3
     jobs = {j["id"]: j for j in json.loads(dam("jobs", "--json", "--limit", "100", data=lib["data"]).stdout)}
-    assert jobs[report["job"]]["kind"] == "workflow" and jobs[report["job"]]["done"] == 4
+    assert jobs[report["job"]]["kind"] == "workflow" and jobs[report["job"]]["done"] == 6
     assert all(jobs[s["job"]]["status"] == "done" for s in report["steps"])
 
 

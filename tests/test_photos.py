@@ -119,6 +119,18 @@ def test_prores_and_hevc_get_browser_playable_proxies(tmp_path, codec):
         lib.close()
 
 
+def test_a_full_ingest_leaves_a_proxy_the_browser_can_play(ray_cluster, tmp_path):
+    src = mov(tmp_path / "B001_C003.mov", seconds=2, codec=("-c:v", "libx265", "-preset", "ultrafast"))
+    lib = Library(make_settings(tmp_path))
+    try:
+        report = lib.ingest([src], implicit_root=True, levels="L2")
+        assert report.errors == [] and report.indexed == 1
+        out = probe(proxy_path(lib.settings, lib.asset(str(src)).id))
+        assert out.video.codec == "h264" and not needs_proxy(out)
+    finally:
+        lib.close()
+
+
 def test_broken_heic_is_a_clear_error(tmp_path):
     bad = tmp_path / "broken.heic"
     data = heic(tmp_path / "ok.heic").read_bytes()

@@ -98,6 +98,8 @@ def lib(tmp_path_factory, ftp_server, sftp_server):
                          "user": "alice", "path": "/uploads/dam"},
                "sftp": {"layout": "adobe-stock", "protocol": "sftp", "host": "127.0.0.1", "port": sftp_server["port"],
                         "user": "alice", "path": "/uploads/dam", "known_hosts": str(sftp_server["known_hosts"])}}
+    targets["proxies"] = {**targets["stock"], "media": "proxy", "path": "/uploads/proxies",
+                          "password_env": "DAM_PUBLISH_STOCK_PASSWORD"}
     targets["sftp-new-host"] = {**targets["sftp"], "known_hosts": str(sftp_server["known_hosts"].with_name(
         "other_known_hosts")), "password_env": "DAM_PUBLISH_SFTP_PASSWORD"}
     library = Library(Settings(data_dir=root / "data", publish_targets=targets))
@@ -128,6 +130,25 @@ def test_curation_and_dry_run_send_nothing(lib, ftp_server):
     assert not remote(ftp_server).exists()
     with pytest.raises(PublishConfigError, match="no publish target 'nope'"):
         publish(lib, "nope", [], dry_run=True)
+
+
+def test_a_target_taking_proxies_gets_h264_for_a_hevc_original(lib, ftp_server, secret, tmp_path):
+    from dam.media.probe import probe
+
+    src = tmp_path / "harbour_boats_at_dawn.mov"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=2",
+                    "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error", "-tag:v", "hvc1",
+                    "-pix_fmt", "yuv420p", str(src)], check=True)
+    lib.ingest([src], implicit_root=True, levels="L0")
+    a = lib.asset(str(src))
+    enrich_assets(lib, [a])
+    r = publish(lib, "proxies", [a])
+    assert r.published == [a.id] and [u.status for u in r.uploads] == ["uploaded"] * 3, (r.held, r.uploads)
+    media = r.uploads[0]
+    assert media.local.endswith(f"{a.id}.mp4") and media.remote.endswith(".mp4")
+    arrived = ftp_server["home"] / media.remote.lstrip("/")
+    assert probe(arrived).video.codec == "h264" and arrived.stat().st_size == media.size
+    assert publish(lib, "stock", [a], dry_run=True).uploads[0].local == str(src)  # originals by default
 
 
 def test_upload_arrives_complete_then_skips_and_resumes(lib, ftp_server, secret):

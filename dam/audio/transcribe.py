@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from dam.audio.load import stream_audio
+from dam.audio.topics import topic_breaks
 from dam.audio.vad import RATE, speech_regions
 
 TITLE_WORDS = 6
@@ -174,10 +175,12 @@ def load_backend(name: str = "pocketsphinx", model: str | None = None, language:
 
 
 def sections(segments: list[Segment], pause: float) -> list[Section]:
-    """A new section wherever the talk stops for `pause` seconds or more; titled by its first words."""
+    """A new section wherever the talk stops for `pause` seconds or more, or the subject changes
+    (dam.audio.topics); titled by its first words."""
+    shifts = topic_breaks([s.text for s in segments])
     out: list[Section] = []
     for i, s in enumerate(segments):
-        if not out or s.start - segments[i - 1].end >= pause:
+        if not out or s.start - segments[i - 1].end >= pause or i in shifts:
             words = s.text.split()
             title = " ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")
             out.append(Section(start=s.start, end=s.end, title=title[:1].upper() + title[1:], first=i, count=0))

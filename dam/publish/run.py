@@ -47,18 +47,39 @@ def plan(lib, name: str, assets: list[Asset]) -> tuple[PublishReport, list[Uploa
     uploads: list[Upload] = []
     for m in ok:
         a = by_id[m.asset_id]
+        try:
+            media = deliverable(lib, a, t.media)
+        except PublishError as e:
+            report.held.append(Problem(asset_id=a.id, name=a.name, message=str(e)))
+            continue
         stem = unique_stem(a, taken)
-        m.name = stem + Path(a.path).suffix.lower()  # the CSV row names the file as uploaded
-        uploads.append(Upload(local=a.path, remote=posixpath.join(t.path, m.name), size=Path(a.path).stat().st_size))
+        m.name = stem + media.suffix.lower()  # the CSV row names the file as uploaded
+        uploads.append(Upload(local=str(media), remote=posixpath.join(t.path, m.name), size=media.stat().st_size))
         side = write_atomic(stage / f"{stem}.xmp", xmp_packet(m))
         uploads.append(Upload(local=str(side), remote=posixpath.join(t.path, side.name), size=side.stat().st_size))
         report.published.append(a.id)
+    ok = [m for m in ok if m.asset_id in report.published]
     if ok:
         text, report.warnings = stock_csv(t.layout, ok)
         digest = hashlib.sha256(text.encode()).hexdigest()[:10]
         csv = write_atomic(stage / f"dam-{t.layout}-{digest}.csv", text)
         uploads.append(Upload(local=str(csv), remote=posixpath.join(t.path, csv.name), size=csv.stat().st_size))
     return report, uploads
+
+
+def deliverable(lib, a: Asset, media: str) -> Path:
+    """The file to send: the original, or (media="proxy") the H.264 proxy of a source a browser
+    cannot play, made now if ingest has not made it yet."""
+    from dam.library_ops.photos import make_proxies, proxy_path
+    from dam.media.proxy import needs_proxy
+
+    if media != "proxy" or not needs_proxy(a.info):
+        return Path(a.path)
+    proxy = proxy_path(lib.settings, a.id)
+    errors = make_proxies(lib, [a])
+    if errors:
+        raise PublishError(f"{a.name}: no proxy to publish: {errors[0].reason}")
+    return proxy
 
 
 def publish(lib, name: str, assets: list[Asset], dry_run: bool = False) -> PublishReport:

@@ -28,6 +28,8 @@ class PublishTarget(BaseModel):
                                                   "DAM_PUBLISH_<NAME>_KEY.")
     known_hosts: str | None = Field(None, description="SFTP: known_hosts file with the server's host key; "
                                                       "default ~/.ssh/known_hosts.")
+    media: Literal["original", "proxy"] = Field("original", description="What goes up: the original file, or "
+                                                "for sources a browser cannot play (ProRes, HEVC...) its H.264 proxy.")
     min_rating: int = Field(0, ge=0, le=5, description="Assets rated below this are held back.")
     picks_only: bool = Field(False, description="Publish only assets flagged as picks.")
     min_title: int = Field(5, ge=1, description="Shortest acceptable title.")

@@ -449,7 +449,16 @@ function renderAsset(a) {
   $('asset-relations').replaceChildren(...(rels.length ? rels.map((r) => el('li', {},
     el('span', { class: 'badge', text: r.kind || 'related' }),
     el('a', { href: assetHref(r.other_id), class: 'mono rel-link', title: r.other_id, text: r.other_id }),
-    el('span', { class: 'mono muted', text: score(r.score) }))) : [el('li', { class: 'muted', text: 'None' })]));
+    el('span', { class: 'mono muted', text: syncText(r) + score(r.score) }))) : [el('li', { class: 'muted', text: 'None' })]));
+}
+
+/** A multicam link says where the other clip starts on this one's timeline, and its drift. */
+function syncText(r) {
+  const d = r.detail || {};
+  if (r.kind !== 'multicam' || d.other_starts_at == null) return '';
+  const off = `${d.other_starts_at >= 0 ? '+' : '−'}${Math.abs(d.other_starts_at).toFixed(3)} s`;
+  const drift = d.drift_ppm == null ? '' : ` · drift ${(+d.drift_ppm).toFixed(1)} ppm`;
+  return `starts ${off}${drift} · conf `;
 }
 
 function seek(player, t) {
