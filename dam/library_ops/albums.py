@@ -150,10 +150,14 @@ def albums(catalog: Catalog) -> list[dict]:
 
 def album_assets(catalog: Catalog, ref: str) -> list[str]:
     """Asset ids of an album named by id, `name` or `category/name`."""
-    category, _, name = ref.rpartition("/")
-    rows = catalog._rows("SELECT id FROM albums WHERE id = ?1 OR (name = ?2 AND category = ?3)", (ref, name, category))
+    category, slash, name = ref.rpartition("/")
+    rows = catalog._rows("SELECT id, category, name FROM albums WHERE id = ?1 OR (name = ?2 AND (category = ?3 OR ?4))",
+                         (ref, name, category, not slash))
     if not rows:
         raise KeyError(f"no album {ref!r}")
+    if len(rows) > 1:  # one name in several categories
+        raise KeyError(f"album {ref!r} is ambiguous: say which, e.g. "
+                       + " or ".join(repr(f"{r['category']}/{r['name']}") for r in rows[:3]))
     return [r["asset_id"] for r in catalog._rows("SELECT DISTINCT asset_id FROM album_assets WHERE album_id = ? "
                                                   "ORDER BY rel", (rows[0]["id"],))]
 
