@@ -206,11 +206,12 @@ def test_http_tag_routes(server):
     assert r.status_code == 422 and r.json()["error"] == "publish_config" and "nope" in r.json()["detail"]
 
 
-def test_ray_tasks_path_matches_in_process(lib, ray_cluster):
-    """The ingest stage (DAM_ENRICH_ON_INGEST) runs the same sources as Ray tasks."""
-    a = lib.catalog.asset(lib.ids["vertical"])
-    before = view(lib.catalog, a.id)
-    assert enrich_assets(lib, [a], use_ray=True) == []
-    after = view(lib.catalog, a.id)
-    assert [(lb.facet, lb.name) for lb in after.labels] == [(lb.facet, lb.name) for lb in before.labels]
-    assert after.description == before.description
+def test_the_actor_pool_path_matches_in_process(lib, ray_cluster):
+    """The ingest stage (DAM_ENRICH_ON_INGEST) runs the same sources in a pool of Ray actors."""
+    chosen = [lib.catalog.asset(lib.ids[k]) for k in ("vertical", "dark", "red")]
+    before = {a.id: view(lib.catalog, a.id) for a in chosen}
+    assert enrich_assets(lib, chosen, use_ray=True) == []
+    for a in chosen:
+        after = view(lib.catalog, a.id)
+        assert [(lb.facet, lb.name) for lb in after.labels] == [(lb.facet, lb.name) for lb in before[a.id].labels]
+        assert after.description == before[a.id].description

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import ray
 
 from dam.config import Settings
 from dam.enrich.model import Context, Enrichment, Source, SourceSkipped
@@ -104,23 +105,29 @@ def enrich_assets(lib, assets: list[Asset], progress=None, use_ray: bool = False
     progress.start("enrich", len(todo))
     failed: list[tuple[str, str]] = []
     if use_ray:
-        import ray
+        from ray.util import ActorPool
 
         from dam.datasets.pipeline import ensure_ray
 
         ensure_ray(lib.settings)
-        task = ray.remote(num_cpus=1)(_task)
-        cfg = lib.settings.model_dump(mode="json")
-        pending = {task.remote(cfg, *inputs[a.id]): a for a in todo}
-        while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
-            a = pending.pop(done[0])
-            out = ray.get(done[0])
-            if isinstance(out, str):
-                failed.append((a.path, out))
-            else:
-                store.save(lib.catalog, out)
-            progress.advance(1, Path(a.path).name)
+        size = max(1, min(len(todo), lib.settings.decode_concurrency))
+        # Every actor must fit in what is free now (`dam serve` holds some CPUs): a pool member that
+        # never starts would hold its first asset forever.
+        cpus = max(0.1, min(1.0, ray.available_resources().get("CPU", 0.0) / size))
+        conf = lib.settings.model_dump(mode="json")
+        actors = [Enricher.options(num_cpus=cpus).remote(conf) for _ in range(size)]
+        try:
+            for asset_id, out in ActorPool(actors).map_unordered(
+                    lambda actor, a: actor.enrich.remote(*inputs[a.id]), todo):
+                a = inputs[asset_id][0]
+                if isinstance(out, str):
+                    failed.append((a.path, out))
+                else:
+                    store.save(lib.catalog, out)
+                progress.advance(1, Path(a.path).name)
+        finally:
+            for actor in actors:
+                ray.kill(actor)
     else:
         sources, skipped = make_sources(lib.settings)
         for a in todo:
@@ -134,12 +141,20 @@ def enrich_assets(lib, assets: list[Asset], progress=None, use_ray: bool = False
     return failed
 
 
-def _task(settings: dict, a: Asset, scenes, motion, transcript) -> Enrichment | str:
-    from dam.media.decode import DecodeError
+@ray.remote(num_cpus=1, max_restarts=1, max_task_retries=1)
+class Enricher:
+    """One enrichment worker: its sources (face detector, CLIP when configured) load once and
+    serve every asset the pool hands it. Storing stays with the caller, the catalog's one writer."""
 
-    s = Settings(**settings)
-    sources, skipped = make_sources(s)
-    try:
-        return enrich_one(sources, a, scenes, motion, transcript, s.enrich_frames, skipped)
-    except DecodeError as e:
-        return str(e)
+    def __init__(self, settings: dict):
+        self.settings = Settings(**settings)
+        self.sources, self.skipped = make_sources(self.settings)
+
+    def enrich(self, a: Asset, scenes, motion, transcript) -> tuple[str, Enrichment | str]:
+        from dam.media.decode import DecodeError
+
+        try:
+            return a.id, enrich_one(self.sources, a, scenes, motion, transcript, self.settings.enrich_frames,
+                                    self.skipped)
+        except DecodeError as e:
+            return a.id, str(e)
