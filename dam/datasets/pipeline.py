@@ -11,6 +11,12 @@ from ray.data import ActorPoolStrategy
 from dam.config import Settings
 from dam.datasets.stages import DecodeShard, DetectShots, EmbedFrames
 
+# A stage actor whose process or node dies is restarted (on any node that fits) and its shard is
+# sent again. Safe: every stage is a pure function of its shard row, and the writer takes each
+# shard's result once (AssetFrames.add), so a repeat can never duplicate anything. These are Ray
+# Data's defaults today; spelled out because fault tolerance depends on them.
+RETRY = {"max_restarts": -1, "max_task_retries": -1}
+
 
 def ensure_ray(settings: Settings) -> None:
     if ray.is_initialized():
@@ -58,7 +64,7 @@ def _decoded(settings: Settings, shards: list[dict], scale: float, decode_gpus: 
             conf = settings.model_copy(update={"decode_device": device}).model_dump(mode="json")
             parts.append(ray.data.from_items(rows, override_num_blocks=len(rows)).map(
                 _bind(DecodeShard, conf), num_cpus=scale * cpus, num_gpus=gpus,
-                compute=ActorPoolStrategy(min_size=1, max_size=settings.decode_concurrency)))
+                compute=ActorPoolStrategy(min_size=1, max_size=settings.decode_concurrency), **RETRY))
     return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
 
@@ -81,9 +87,9 @@ def run_shards(settings: Settings, shards: list[dict]) -> Iterator[dict]:
     scale = min(1.0, max(free, 0.1) / (1.0 + 2 * model_cpus * settings.embed_concurrency))
     ds = _decoded(settings, shards, scale, decode_gpus)
     ds = ds.map(_bind(DetectShots, conf), num_cpus=model_cpus * scale, num_gpus=gpu_share,
-                compute=ActorPoolStrategy(size=settings.embed_concurrency))
+                compute=ActorPoolStrategy(size=settings.embed_concurrency), **RETRY)
     ds = ds.map(_bind(EmbedFrames, conf), num_cpus=model_cpus * scale, num_gpus=gpu_share,
-                compute=ActorPoolStrategy(size=settings.embed_concurrency))
+                compute=ActorPoolStrategy(size=settings.embed_concurrency), **RETRY)
     yield from ds.iter_rows()
 
 
