@@ -11,11 +11,11 @@ from ray.data import ActorPoolStrategy
 from dam.config import Settings
 from dam.datasets.stages import DecodeShard, DetectShots, EmbedFrames
 
-# A stage actor whose process or node dies is restarted (on any node that fits) and its shard is
-# sent again. Safe: every stage is a pure function of its shard row, and the writer takes each
-# shard's result once (AssetFrames.add), so a repeat can never duplicate anything. These are Ray
-# Data's defaults today; spelled out because fault tolerance depends on them.
-RETRY = {"max_restarts": -1, "max_task_retries": -1}
+# Faults: a stage actor whose process or node dies is restarted (on any node that fits) and its
+# shard is sent again: Ray Data gives its pool actors max_restarts=-1 and max_task_retries=-1
+# (passing them ourselves is deprecated since Ray 2.60). Safe: every stage is a pure function of
+# its shard row, and the writer takes each shard's result once (AssetFrames.add), so a repeat can
+# never duplicate anything. tests/test_backfill_cluster.py kills a node and a process to prove it.
 
 
 def ensure_ray(settings: Settings) -> None:
@@ -52,7 +52,8 @@ def gpu_decode(settings: Settings) -> bool:
 
 def _decoded(settings: Settings, shards: list[dict], scale: float, decode_gpus: float) -> ray.data.Dataset:
     """Shards NVDEC suits go to GPU decode actors, the rest to decord actors: two pools, because
-    one process cannot hold both decoders' FFmpeg builds."""
+    one process cannot hold both decoders' FFmpeg builds. A pool starts with all its actors
+    (spread over the nodes) when the work is there; only one must fit for the backfill to start."""
     from dam.media.nvdec import nvdec_suits
 
     routes = [("cpu", [s for s in shards if not (decode_gpus and nvdec_suits(s))], 1.0, 0)]
@@ -64,7 +65,8 @@ def _decoded(settings: Settings, shards: list[dict], scale: float, decode_gpus: 
             conf = settings.model_copy(update={"decode_device": device}).model_dump(mode="json")
             parts.append(ray.data.from_items(rows, override_num_blocks=len(rows)).map(
                 _bind(DecodeShard, conf), num_cpus=scale * cpus, num_gpus=gpus,
-                compute=ActorPoolStrategy(min_size=1, max_size=settings.decode_concurrency), **RETRY))
+                compute=ActorPoolStrategy(min_size=1, max_size=settings.decode_concurrency,
+                                          initial_size=min(settings.decode_concurrency, len(rows)))))
     return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
 
@@ -87,9 +89,9 @@ def run_shards(settings: Settings, shards: list[dict]) -> Iterator[dict]:
     scale = min(1.0, max(free, 0.1) / (1.0 + 2 * model_cpus * settings.embed_concurrency))
     ds = _decoded(settings, shards, scale, decode_gpus)
     ds = ds.map(_bind(DetectShots, conf), num_cpus=model_cpus * scale, num_gpus=gpu_share,
-                compute=ActorPoolStrategy(size=settings.embed_concurrency), **RETRY)
+                compute=ActorPoolStrategy(size=settings.embed_concurrency))
     ds = ds.map(_bind(EmbedFrames, conf), num_cpus=model_cpus * scale, num_gpus=gpu_share,
-                compute=ActorPoolStrategy(size=settings.embed_concurrency), **RETRY)
+                compute=ActorPoolStrategy(size=settings.embed_concurrency))
     yield from ds.iter_rows()
 
 
