@@ -3,8 +3,8 @@ a three-node local Ray cluster (a head with no CPUs for stages, two workers with
 custom resources), the same footage backfilled four times:
 
 - baseline: uninterrupted, in this process (which stages ran on which nodes);
-- node: a whole worker node removed once the first shards are back;
-- worker: one stage actor's process SIGKILLed once the first shards are back;
+- faults: one stage actor's process SIGKILLed after the 2nd shard result, then a whole worker
+  node removed after the 4th;
 - driver: `python -m dam.datasets.backfill` (attached with RAY_ADDRESS only, as `ray job submit`
   does, Chroma as a server) SIGKILLed after its first asset is indexed, then resubmitted.
 
@@ -36,11 +36,11 @@ KNOBS = {"shard_seconds": 2.0, "decode_concurrency": 2, "embed_concurrency": 2}
 
 
 class At:
-    """A Progress that runs `action` once, when the L1/L2 stage has `after` shard results back."""
+    """A Progress that runs actions at given counts of L1/L2 shard results ({2: kill_a, 4: kill_b})."""
 
-    def __init__(self, after: int, action=None):
-        self.after, self.action, self.label, self.seen, self.info = after, action, "", 0, None
-        self.shards_after = 0
+    def __init__(self, actions: dict | None = None):
+        self.actions, self.label, self.seen, self.info = dict(actions or {}), "", 0, {}
+        self.shards_after = 0  # results that came back after the last action
 
     def start(self, label: str, total: float, unit: str = "files") -> None:
         self.label = label
@@ -49,10 +49,11 @@ class At:
         if not self.label.startswith("L1/L2"):
             return
         self.seen += 1
-        if self.info is not None:
+        if self.actions and self.seen in self.actions:
+            action = self.actions.pop(self.seen)
+            self.info[action.__name__] = action()
+        elif self.info and not self.actions:
             self.shards_after += 1
-        elif self.action is not None and self.seen == self.after:
-            self.info = self.action()
 
     def finish(self) -> None:
         pass
@@ -102,7 +103,12 @@ def main(footage: str, work: str) -> None:
             return Settings(data_dir=work_dir / name, media_roots=[footage_dir], ray_address=cluster.address,
                             **KNOBS, **kw)
 
-        out["baseline"] = in_process(settings("baseline"), footage_dir, At(0))
+        out["baseline"] = in_process(settings("baseline"), footage_dir, At())
+
+        def kill_worker() -> dict:
+            victim = stage_actors()[0]
+            os.kill(victim["pid"], signal.SIGKILL)
+            return victim
 
         def kill_node() -> dict:
             actors = stage_actors()
@@ -112,17 +118,12 @@ def main(footage: str, work: str) -> None:
             return {"node": victim.node_id, "index": k,
                     "stage_actors_there": sum(a["node"] == victim.node_id for a in actors)}
 
-        out["node"] = in_process(settings("node"), footage_dir, At(2, kill_node))
-        k = out["node"]["fired"]["index"]
-        workers[k] = cluster.add_node(**WORKERS[k])  # what an autoscaler does; the next runs get two workers again
+        # One run, two faults (each a full run costs minutes on a 2-core machine): a stage actor's
+        # process killed after the 2nd shard result, then a whole worker node after the 4th.
+        out["faults"] = in_process(settings("faults"), footage_dir, At({2: kill_worker, 4: kill_node}))
+        k = out["faults"]["fired"]["kill_node"]["index"]
+        workers[k] = cluster.add_node(**WORKERS[k])  # what an autoscaler does; the driver runs get two workers
         cluster.wait_for_nodes()
-
-        def kill_worker() -> dict:
-            victim = stage_actors()[0]
-            os.kill(victim["pid"], signal.SIGKILL)
-            return victim
-
-        out["worker"] = in_process(settings("worker"), footage_dir, At(2, kill_worker))
 
         chroma = ChromaServer(work_dir / "chroma", free_port()).start()
         drv = settings("driver", chroma_url=chroma.url)

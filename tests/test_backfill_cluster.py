@@ -1,5 +1,5 @@
-"""Backfills on a real three-node local Ray cluster, with faults: a worker node removed, a stage
-actor's process killed, the driver killed and resubmitted. Each run must end exactly like the
+"""Backfills on a real three-node local Ray cluster, with faults: a stage actor's process killed
+and a worker node removed (in one run), the driver killed and resubmitted. Each run must end exactly like the
 uninterrupted one (same asset ids, same L1/L2 counts, same vectors) and pass `dam check`."""
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ import pytest
 from dam.samples import Shot, make_video
 
 
+pytestmark = pytest.mark.timeout(1500)  # minutes of real cluster work on a 2-core machine
+
+
 @pytest.fixture(scope="module")
 def seen(tmp_path_factory) -> dict:
     """Runs tests/backfill_cluster_check.py in its own process (this session already has a Ray)."""
@@ -25,7 +28,7 @@ def seen(tmp_path_factory) -> dict:
     make_video(footage / "c.mp4", [Shot("rgb", 2), Shot("cells", 2), Shot("sunset", 2)], size=size)
     script = Path(__file__).with_name("backfill_cluster_check.py")
     r = subprocess.run([sys.executable, str(script), str(footage), str(work)], capture_output=True, text=True,
-                       timeout=900, cwd=Path(__file__).parent.parent)
+                       timeout=1400, cwd=Path(__file__).parent.parent)
     lines = [line for line in r.stdout.splitlines() if line.startswith("RESULT ")]
     assert r.returncode == 0 and lines, r.stderr[-4000:]
     return json.loads(lines[0][len("RESULT "):])
@@ -48,17 +51,11 @@ def test_an_uninterrupted_backfill_runs_decode_and_embed_on_both_workers(seen):
     assert seen["head"] not in nodes["decode"] + nodes["embed"]
 
 
-def test_a_worker_node_removed_mid_backfill_costs_nothing(seen):
-    run = seen["node"]
-    assert run["fired"]["stage_actors_there"] > 0  # the node really was doing the work
-    assert run["shards_after"] > 0  # and the backfill went on after it was gone
-    assert run["report"]["errors"] == [] and run["report"]["indexed"] == 3
-    same_as_baseline(seen, run)
-
-
-def test_a_stage_actor_process_killed_mid_backfill_costs_nothing(seen):
-    run = seen["worker"]
-    assert "MapWorker" in run["fired"]["name"] and run["shards_after"] > 0
+def test_a_stage_process_killed_and_then_a_worker_node_removed_mid_backfill_cost_nothing(seen):
+    run = seen["faults"]
+    assert "MapWorker" in run["fired"]["kill_worker"]["name"]  # a stage actor's process was SIGKILLed
+    assert run["fired"]["kill_node"]["stage_actors_there"] > 0  # the removed node really was doing the work
+    assert run["shards_after"] > 0  # and the backfill went on after both
     assert run["report"]["errors"] == [] and run["report"]["indexed"] == 3
     same_as_baseline(seen, run)
 
