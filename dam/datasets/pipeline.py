@@ -50,10 +50,13 @@ def gpu_decode(settings: Settings) -> bool:
     return settings.decode_device == "cuda" or (settings.decode_device == "auto" and has_gpu)
 
 
-def _decoded(settings: Settings, shards: list[dict], scale: float, decode_gpus: float) -> ray.data.Dataset:
+def _decoded(settings: Settings, shards: list[dict], scale: float, decode_gpus: float,
+             room: bool = False) -> ray.data.Dataset:
     """Shards NVDEC suits go to GPU decode actors, the rest to decord actors: two pools, because
-    one process cannot hold both decoders' FFmpeg builds. A pool starts with all its actors
-    (spread over the nodes) when the work is there; only one must fit for the backfill to start."""
+    one process cannot hold both decoders' FFmpeg builds. With `room` (the cluster has CPUs free
+    for every actor) a pool has its full size from the start, spread over the nodes; otherwise it
+    grows from one actor (a fixed pool that cannot fit would wait forever, and an autoscaling
+    pool started above its minimum may cancel a pending actor, which Ray Data 2.60 takes as fatal)."""
     from dam.media.nvdec import nvdec_suits
 
     routes = [("cpu", [s for s in shards if not (decode_gpus and nvdec_suits(s))], 1.0, 0)]
@@ -65,8 +68,8 @@ def _decoded(settings: Settings, shards: list[dict], scale: float, decode_gpus: 
             conf = settings.model_copy(update={"decode_device": device}).model_dump(mode="json")
             parts.append(ray.data.from_items(rows, override_num_blocks=len(rows)).map(
                 _bind(DecodeShard, conf), num_cpus=scale * cpus, num_gpus=gpus,
-                compute=ActorPoolStrategy(min_size=1, max_size=settings.decode_concurrency,
-                                          initial_size=min(settings.decode_concurrency, len(rows)))))
+                compute=ActorPoolStrategy(size=min(settings.decode_concurrency, len(rows))) if room
+                else ActorPoolStrategy(min_size=1, max_size=settings.decode_concurrency)))
     return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
 
@@ -87,7 +90,8 @@ def run_shards(settings: Settings, shards: list[dict]) -> Iterator[dict]:
     # `dam serve` has given some CPUs to Serve); otherwise Ray Data would wait for them forever.
     free = ray.available_resources().get("CPU", 0.0)
     scale = min(1.0, max(free, 0.1) / (1.0 + 2 * model_cpus * settings.embed_concurrency))
-    ds = _decoded(settings, shards, scale, decode_gpus)
+    room = not decode_gpus and free >= settings.decode_concurrency + 2 * model_cpus * settings.embed_concurrency
+    ds = _decoded(settings, shards, scale, decode_gpus, room)
     ds = ds.map(_bind(DetectShots, conf), num_cpus=model_cpus * scale, num_gpus=gpu_share,
                 compute=ActorPoolStrategy(size=settings.embed_concurrency))
     ds = ds.map(_bind(EmbedFrames, conf), num_cpus=model_cpus * scale, num_gpus=gpu_share,
