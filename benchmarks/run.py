@@ -17,13 +17,13 @@ TARGETS = {"decode": ("ratio", 0.8), "ingest": ("ratio", 5.0), "shots": ("f1_vs_
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--only", default="decode,ingest,shots,search,sync,motion", help="also: backup, enrich, gpu (needs CUDA)")
+    ap.add_argument("--only", default="decode,ingest,shots,search,sync,motion", help="also: backup, enrich, scale, gpu (needs CUDA)")
     args = ap.parse_args()
-    from benchmarks import backup, decode, enrich, gpu, ingest, motion, search, shots, sync
+    from benchmarks import backup, decode, enrich, gpu, ingest, motion, scale, search, shots, sync
 
     runners = {"decode": decode.run, "ingest": ingest.run, "shots": shots.run, "search": search.run,
                "backup": backup.run, "gpu": gpu.run, "sync": sync.run, "motion": motion.run,
-               "enrich": enrich.run}
+               "enrich": enrich.run, "scale": scale.run}
     out = Path(__file__).parent / "results" / "latest.json"
     results = json.loads(out.read_text()) if out.exists() else {}  # --only refreshes just those entries
     results["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
@@ -69,6 +69,12 @@ def main() -> None:
         p = m["preview"]
         print(f"  preview latency p50 {p['latency_p50_ms']} ms p95 {p['latency_p95_ms']} ms, "
               f"{p['source_dropped_frames']} dropped of {p['frames_captured']}")
+    if "scale" in results:
+        sc = results["scale"]
+        for n, r in sc["throughput"].items():
+            print(f"  scale {n:<8} {r['video_s_per_s']} video s/s end to end, {r['steady_video_s_per_s']} steady, "
+                  f"efficiency {r.get('efficiency')} / {r.get('steady_efficiency')}")
+        print(f"  scale peak RSS by stage: {sc['memory']}; long ÷ short {sc['memory_growth_long_vs_short']}")
     print(f"\nfull results: {out}")
 
 

@@ -78,6 +78,10 @@ CREATE TABLE IF NOT EXISTS cameras (
     state TEXT NOT NULL DEFAULT 'new', plugs INTEGER NOT NULL DEFAULT 0, recordings INTEGER NOT NULL DEFAULT 0,
     first_seen TEXT NOT NULL, last_seen TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sources (
+    uri TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime REAL NOT NULL, asset_id TEXT, path TEXT NOT NULL,
+    seen_at TEXT NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS assets_fts USING fts5(
     asset_id UNINDEXED, name, path, meta, tokenize = "unicode61 remove_diacritics 2"
 );
@@ -187,6 +191,19 @@ class Catalog:
 
     def orphaned(self, asset_id: str) -> bool:
         return not self._rows("SELECT 1 FROM files WHERE asset_id = ? LIMIT 1", (asset_id,))
+
+    # --- object-store sources (dam.objectstore) ------------------------------------------------
+
+    def source(self, uri: str) -> sqlite3.Row | None:
+        rows = self._rows("SELECT * FROM sources WHERE uri = ?", (uri,))
+        return rows[0] if rows else None
+
+    def put_source(self, uri: str, size: int, mtime: float, asset_id: str | None, path: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO sources(uri, size, mtime, asset_id, path, seen_at) VALUES (?,?,?,?,?,?) "
+                "ON CONFLICT(uri) DO UPDATE SET size=excluded.size, mtime=excluded.mtime, asset_id=excluded.asset_id, "
+                "path=excluded.path, seen_at=excluded.seen_at", (uri, size, mtime, asset_id, path, now().isoformat()))
 
     # --- assets ----------------------------------------------------------------------------
 

@@ -446,6 +446,24 @@ def jobs(ctx: click.Context, limit: int, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--no-files", is_flag=True, help="Skip the stat of every file (catalog vs vectors only).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def check(ctx: click.Context, no_files: bool, as_json: bool) -> None:
+    """Check that catalog, vectors and files agree (exit 0 consistent, 1 problems). Reads only."""
+    from dam.consistency import check_library, summary
+
+    report = check_library(_library(ctx), files=not no_files)
+    if not _emit({**report.model_dump(mode="json"), "ok": report.ok}, as_json):
+        out.print(("[bold green]ok[/] " if report.ok else "[bold red]problems[/] ") + summary(report))
+        for p in report.problems[:50]:
+            err.print(f"  [red]✗[/] {p.kind}: {p.detail}" + (f" [dim]({p.collection})[/]" if p.collection else ""))
+        if len(report.problems) > 50:
+            err.print(f"  … and {len(report.problems) - 50} more (--json lists all)")
+    sys.exit(0 if report.ok else EXIT_FAILED)
+
+
+@cli.command()
 @click.option("--to", "dest", required=True, type=click.Path(file_okay=False, path_type=Path), help="Backup root (local, NAS or SMB mount).")
 @click.option("--dry-run", is_flag=True, help="Only say what would be copied.")
 @click.option("--verify", "verify_only", is_flag=True, help="Re-hash the backup instead; damaged copies are recopied next run.")

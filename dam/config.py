@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     catalog: Literal["auto", "embedded", "actor"] = Field(
         "auto", description="embedded: this process opens the SQLite file; actor: every process goes through one "
         "writer actor on the Ray head (the file stays on the head's disk); auto: actor when ray_address is set.")
+    object_cache_dir: Path | None = Field(None, description="Where backfills stage objects from s3:// (gs://, ...) "
+                                          "roots; on storage every node reads. Unset: <data_dir>/objects.")
     search_replicas: int = Field(1, ge=1, description="Replicas of the Serve search deployment, one per node at most "
                                                       "(with chroma_url; embedded Chroma searches in LibraryService).")
 
@@ -130,6 +132,10 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.root / "chroma"
+
+    @property
+    def object_cache(self) -> Path:
+        return (self.object_cache_dir or self.root / "objects").expanduser().resolve()
 
     @property
     def albums_dir(self) -> Path:

@@ -379,9 +379,15 @@ class Library:
         total_seconds = sum(a.info.duration or 0 for a in videos)
         p.start("L1/L2 (decode, shots, embed)", total_seconds, unit="video s")
         done: list[str] = []
+        nodes: dict[str, set[str]] = {"decode": set(), "embed": set()}
         for row in run_shards(self.settings, shards):
+            for stage in nodes:
+                if row.get(f"{stage}_node"):
+                    nodes[stage].add(row[f"{stage}_node"])
+            report.nodes = {k: sorted(v) for k, v in nodes.items()}
             acc = pending[row["asset_id"]]
-            acc.add(row)
+            if not acc.add(row):
+                continue
             span = (row["end"] - row["start"]) / acc.fps
             report.video_seconds += span
             p.advance(span, Path(row["path"]).name)

@@ -153,3 +153,5 @@ class IngestReport(BaseModel):
     errors: list[ErrorRecord] = Field(default_factory=list)
     video_seconds: float = 0.0
     seconds: float = 0.0
+    downloaded: int = Field(0, description="Objects copied from an object store by this run.")
+    nodes: dict[str, list[str]] = Field(default_factory=dict, description="Ray nodes each stage ran on (decode, embed).")

@@ -28,14 +28,20 @@ class AssetFrames:
     end: int = 0
     received: int = 0
     errors: list[str] = field(default_factory=list)
+    seen: set[int] = field(default_factory=set)
 
-    def add(self, row: dict) -> None:
+    def add(self, row: dict) -> bool:
+        """Take one shard's result; False (and nothing changes) for a shard already taken, so a
+        result delivered twice after a retry can never double an asset's frames."""
+        if row["shard"] in self.seen:
+            return False
+        self.seen.add(row["shard"])
         self.received += 1
         if row.get("error"):
             self.errors.append(row["error"])
             if row.get("trace"):  # not a bad file but a bug: keep the evidence
                 log.warning("shard %s of %s failed unexpectedly:\n%s", row["shard"], row["path"], row["trace"])
-            return
+            return True
         self.end = max(self.end, int(row["end"]))
         if len(row["index"]):
             self.index.append(np.asarray(row["index"]))
@@ -43,6 +49,7 @@ class AssetFrames:
             self.vectors.append(np.asarray(row["vectors"], np.float32))
             self.quality.append(np.asarray(row["quality"]))
         self.cuts.append(np.asarray(row["cuts"]).reshape(-1, 4))
+        return True
 
     @property
     def complete(self) -> bool:

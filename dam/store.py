@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlparse
@@ -161,3 +161,17 @@ class VectorStore:
 
     def count(self, level: str, key: str) -> int:
         return self._retry("count", self._col(level, key).count)
+
+    def collection_names(self) -> list[str]:
+        return sorted(c.name for c in self._existing())
+
+    def entries(self, name: str, page: int = 2000) -> Iterator[tuple[str, dict]]:
+        """Every (id, metadata) of a collection, a page at a time (for `dam check`)."""
+        col = self._retry("open collection", lambda: self.client.get_collection(name, embedding_function=None))
+        offset = 0
+        while True:
+            res = self._retry("get", lambda: col.get(limit=page, offset=offset, include=["metadatas"]))
+            yield from zip(res["ids"], res["metadatas"])
+            if len(res["ids"]) < page:
+                return
+            offset += page

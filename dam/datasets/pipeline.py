@@ -11,6 +11,12 @@ from ray.data import ActorPoolStrategy
 from dam.config import Settings
 from dam.datasets.stages import DecodeShard, DetectShots, EmbedFrames
 
+# Faults: a stage actor whose process or node dies is restarted (on any node that fits) and its
+# shard is sent again: Ray Data gives its pool actors max_restarts=-1 and max_task_retries=-1
+# (passing them ourselves is deprecated since Ray 2.60). Safe: every stage is a pure function of
+# its shard row, and the writer takes each shard's result once (AssetFrames.add), so a repeat can
+# never duplicate anything. tests/test_backfill_cluster.py kills a node and a process to prove it.
+
 
 def ensure_ray(settings: Settings) -> None:
     if ray.is_initialized():
@@ -44,9 +50,13 @@ def gpu_decode(settings: Settings) -> bool:
     return settings.decode_device == "cuda" or (settings.decode_device == "auto" and has_gpu)
 
 
-def _decoded(settings: Settings, shards: list[dict], scale: float, decode_gpus: float) -> ray.data.Dataset:
+def _decoded(settings: Settings, shards: list[dict], scale: float, decode_gpus: float,
+             room: bool = False) -> ray.data.Dataset:
     """Shards NVDEC suits go to GPU decode actors, the rest to decord actors: two pools, because
-    one process cannot hold both decoders' FFmpeg builds."""
+    one process cannot hold both decoders' FFmpeg builds. With `room` (the cluster has CPUs free
+    for every actor) a pool has its full size from the start, spread over the nodes; otherwise it
+    grows from one actor (a fixed pool that cannot fit would wait forever, and an autoscaling
+    pool started above its minimum may cancel a pending actor, which Ray Data 2.60 takes as fatal)."""
     from dam.media.nvdec import nvdec_suits
 
     routes = [("cpu", [s for s in shards if not (decode_gpus and nvdec_suits(s))], 1.0, 0)]
@@ -58,7 +68,8 @@ def _decoded(settings: Settings, shards: list[dict], scale: float, decode_gpus: 
             conf = settings.model_copy(update={"decode_device": device}).model_dump(mode="json")
             parts.append(ray.data.from_items(rows, override_num_blocks=len(rows)).map(
                 _bind(DecodeShard, conf), num_cpus=scale * cpus, num_gpus=gpus,
-                compute=ActorPoolStrategy(min_size=1, max_size=settings.decode_concurrency)))
+                compute=ActorPoolStrategy(size=min(settings.decode_concurrency, len(rows))) if room
+                else ActorPoolStrategy(min_size=1, max_size=settings.decode_concurrency)))
     return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
 
@@ -79,7 +90,8 @@ def run_shards(settings: Settings, shards: list[dict]) -> Iterator[dict]:
     # `dam serve` has given some CPUs to Serve); otherwise Ray Data would wait for them forever.
     free = ray.available_resources().get("CPU", 0.0)
     scale = min(1.0, max(free, 0.1) / (1.0 + 2 * model_cpus * settings.embed_concurrency))
-    ds = _decoded(settings, shards, scale, decode_gpus)
+    room = not decode_gpus and free >= settings.decode_concurrency + 2 * model_cpus * settings.embed_concurrency
+    ds = _decoded(settings, shards, scale, decode_gpus, room)
     ds = ds.map(_bind(DetectShots, conf), num_cpus=model_cpus * scale, num_gpus=gpu_share,
                 compute=ActorPoolStrategy(size=settings.embed_concurrency))
     ds = ds.map(_bind(EmbedFrames, conf), num_cpus=model_cpus * scale, num_gpus=gpu_share,

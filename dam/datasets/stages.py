@@ -27,6 +27,13 @@ def _fail(row: dict, stage: str, e: BaseException) -> dict:
     return row
 
 
+def _node() -> str:
+    """The Ray node this stage ran on: the report says where the work went (and tests check it spread)."""
+    import ray
+
+    return ray.get_runtime_context().get_node_id()
+
+
 def _size(row: dict, settings: Settings) -> tuple[int, int]:
     w, h = row["width"], row["height"]
     return decode_size(w, h, settings.frame_size)
@@ -53,7 +60,7 @@ class DecodeShard:
         return decode_shard(*args, context=CONTEXT, rotation=row["rotation"], threads=self.settings.decode_threads)
 
     def __call__(self, row: dict) -> dict:
-        row.update(error="", trace="")
+        row.update(error="", trace="", decode_node=_node())
         try:
             wanted = sample_indices(row["start"], row["end"], row["fps"], self.settings.sample_fps)
             sf = self._decode(row, wanted)
@@ -128,6 +135,7 @@ class EmbedFrames:
 
     def __call__(self, row: dict) -> dict:
         frames = row.pop("frames", None)
+        row["embed_node"] = _node()
         if row.get("error"):
             row["vectors"] = np.zeros((0, self.encoder.dim), np.float32)
             return row

@@ -1,0 +1,181 @@
+"""Scale-out: backfill throughput on a local Ray cluster with 1, 2 and 4 worker nodes (scaling
+efficiency), and peak memory per stage worker on a short and a long video (bounded: it must not
+grow with the video's length).
+
+Each "node" is a `ray.cluster_utils.Cluster` worker with 1 CPU on this one machine, so the
+efficiency is capped by the machine's physical cores (reported): on 2 cores, 4 nodes can at best
+match 2. Throughput is video seconds per wall second, end to end (actor start included) and in
+steady state (first shard result to last). Peak memory is each stage process's VmHWM (the
+kernel's high-water mark of resident memory)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import ray
+from ray.cluster_utils import Cluster
+
+from benchmarks.media import CACHE
+from dam.config import Settings
+from dam.library import Library
+from dam.media.probe import probe
+from dam.samples import Shot, make_video
+
+LOOKS = ["testsrc", "bars", "mandelbrot", "rgb", "cells", "sunset", "gradients", "sierpinski"]
+
+
+def corpus(count: int = 4, seconds: int = 8) -> list[Path]:
+    folder = CACHE / "scale"
+    files = []
+    for i in range(count):
+        p = folder / f"clip{i}.mp4"
+        if not p.exists():
+            shots = [Shot(LOOKS[(i + k) % len(LOOKS)], seconds / 4) for k in range(4)]
+            make_video(p, shots, size=(320, 180))
+        files.append(p)
+    return files
+
+
+def long_video(seconds: int) -> Path:
+    """A long low-resolution video (a cut every 30 s), encoded fast."""
+    p = CACHE / "scale" / f"long_{seconds}s.mp4"
+    if not p.exists():
+        p.parent.mkdir(parents=True, exist_ok=True)
+        src = ("testsrc2=s=160x90:r=25,hue=H=2*PI*floor(t/30)/7:s=1+mod(floor(t/30)\\,3)")
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", src, "-t", str(seconds),
+                        "-c:v", "libx264", "-preset", "ultrafast", "-g", "250", "-pix_fmt", "yuv420p", str(p)],
+                       check=True)
+    return p
+
+
+class Clock:
+    """Progress that notes when the L1/L2 stage returned its first and last shard."""
+
+    def __init__(self):
+        self.label, self.first, self.last, self.seconds_after_first = "", None, None, 0.0
+
+    def start(self, label: str, total: float, unit: str = "files") -> None:
+        self.label = label
+
+    def advance(self, amount: float = 1, note: str = "") -> None:
+        if self.label.startswith("L1/L2"):
+            now = time.perf_counter()
+            if self.first is None:
+                self.first = now
+            else:
+                self.seconds_after_first += amount
+            self.last = now
+
+    def finish(self) -> None:
+        pass
+
+
+class PeakMemory:
+    """Polls every stage actor's VmHWM (peak RSS, kept by the kernel) while a backfill runs."""
+
+    def __init__(self):
+        self.peak: dict[int, tuple[str, int]] = {}
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> "PeakMemory":
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._t.join()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.5):
+            for a in ray._private.state.actors().values():
+                if a["State"] != "ALIVE" or "MapWorker" not in a["ActorClassName"]:
+                    continue
+                kb = _hwm_kb(a["Pid"])
+                if kb:
+                    stage = a["ActorClassName"].split("(")[-1].rstrip(")")
+                    self.peak[a["Pid"]] = (stage, max(kb, self.peak.get(a["Pid"], ("", 0))[1]))
+
+    def by_stage(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for stage, kb in self.peak.values():
+            out[stage] = max(out.get(stage, 0.0), round(kb / 1024, 1))
+        return out
+
+
+def _hwm_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def backfill(files: list[Path], nodes: int, tmp: Path, **knobs) -> tuple[dict, PeakMemory]:
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+    for _ in range(nodes):
+        cluster.add_node(num_cpus=1)
+    try:
+        ray.init(address=cluster.address, include_dashboard=False, log_to_driver=False)
+        cluster.wait_for_nodes()
+        settings = Settings(data_dir=tmp / f"data-{nodes}-{time.monotonic_ns()}", ray_address=cluster.address,
+                            media_roots=[files[0].parent], **knobs)
+        lib = Library(settings)
+        clock = Clock()
+        with PeakMemory() as mem:
+            t0 = time.perf_counter()
+            report = lib.ingest(files, levels="L2", progress=clock)
+            wall = time.perf_counter() - t0
+        assert report.indexed == len(files), report.errors
+        lib.close()
+        steady = clock.seconds_after_first / (clock.last - clock.first) if clock.last and clock.last > clock.first else None
+        return {"wall_s": round(wall, 1), "video_s_per_s": round(report.video_seconds / wall, 2),
+                "steady_video_s_per_s": round(steady, 2) if steady else None,
+                "decode_nodes": len(report.nodes.get("decode", [])),
+                "embed_nodes": len(report.nodes.get("embed", []))}, mem
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+
+
+def run(node_counts: tuple[int, ...] = (1, 2, 4), long_seconds: int = 240, short_seconds: int = 30) -> dict:
+    files = corpus()
+    video_seconds = sum(probe(p).duration for p in files)
+    out: dict = {"physical_cores": os.cpu_count(), "corpus": f"{len(files)} × {video_seconds / len(files):.0f} s "
+                 "320x180 H.264 25 fps", "throughput": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in node_counts:
+            r, _ = backfill(files, n, Path(tmp), shard_seconds=2, decode_concurrency=n, embed_concurrency=n)
+            out["throughput"][f"{n}_nodes"] = r
+        base = out["throughput"][f"{node_counts[0]}_nodes"]
+        for n in node_counts:
+            r = out["throughput"][f"{n}_nodes"]
+            for key in ("video_s_per_s", "steady_video_s_per_s"):
+                if r[key] and base[key]:
+                    r[key.replace("video_s_per_s", "efficiency")] = round(r[key] / (base[key] * n / node_counts[0]), 2)
+        memory = {}
+        for seconds in (short_seconds, long_seconds):
+            video = long_video(seconds)
+            r, mem = backfill([video], 1, Path(tmp), shard_seconds=60, decode_concurrency=1, embed_concurrency=1)
+            memory[f"{seconds}_s"] = {**r, "peak_rss_mib_by_stage": mem.by_stage()}
+        out["memory"] = memory
+        short = memory[f"{short_seconds}_s"]["peak_rss_mib_by_stage"]
+        long_ = memory[f"{long_seconds}_s"]["peak_rss_mib_by_stage"]
+        out["memory_growth_long_vs_short"] = {s: round(long_[s] / short[s], 2) for s in short if s in long_}
+        out["videos"] = (f"{short_seconds} s and {long_seconds} s, 160x90 25 fps, shards of 60 s: 2 h (or even 20 min) "
+                         "was too slow for this shared 2-core machine")
+    out["ratio"] = out["throughput"][f"{node_counts[-1]}_nodes"].get("steady_efficiency")
+    return out
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))
