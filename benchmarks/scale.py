@@ -41,12 +41,12 @@ def corpus(count: int = 4, seconds: int = 8) -> list[Path]:
     return files
 
 
-def long_video(seconds: int) -> Path:
+def long_video(seconds: int, fps: int = 25) -> Path:
     """A long low-resolution video (a cut every 30 s), encoded fast."""
-    p = CACHE / "scale" / f"long_{seconds}s.mp4"
+    p = CACHE / "scale" / f"long_{seconds}s_{fps}fps.mp4"
     if not p.exists():
         p.parent.mkdir(parents=True, exist_ok=True)
-        src = ("testsrc2=s=160x90:r=25,hue=H=2*PI*floor(t/30)/7:s=1+mod(floor(t/30)\\,3)")
+        src = (f"testsrc2=s=160x90:r={fps},hue=H=2*PI*floor(t/30)/7:s=1+mod(floor(t/30)\\,3)")
         subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", src, "-t", str(seconds),
                         "-c:v", "libx264", "-preset", "ultrafast", "-g", "250", "-pix_fmt", "yuv420p", str(p)],
                        check=True)
@@ -145,6 +145,19 @@ def backfill(files: list[Path], nodes: int, tmp: Path, **knobs) -> tuple[dict, P
         cluster.shutdown()
 
 
+def memory(tmp: Path, lengths: tuple[int, ...], fps: int = 25) -> dict:
+    """Peak RSS of each stage's processes on one worker, per video length: bounded means the
+    long video's peaks stay near the short one's."""
+    out: dict = {}
+    for seconds in lengths:
+        r, mem = backfill([long_video(seconds, fps)], 1, tmp, shard_seconds=60, decode_concurrency=1,
+                          embed_concurrency=1)
+        out[f"{seconds}_s"] = {**r, "peak_rss_mib_by_stage": mem.by_stage()}
+    short, long_ = (out[f"{s}_s"]["peak_rss_mib_by_stage"] for s in (min(lengths), max(lengths)))
+    return {"memory": out, "memory_growth_long_vs_short": {s: round(long_[s] / short[s], 2) for s in short if s in long_},
+            "videos": f"{', '.join(f'{s} s' for s in lengths)}; 160x90 {fps} fps, shards of 60 s"}
+
+
 def run(node_counts: tuple[int, ...] = (1, 2, 4), long_seconds: int = 240, short_seconds: int = 30) -> dict:
     files = corpus()
     video_seconds = sum(probe(p).duration for p in files)
@@ -160,22 +173,22 @@ def run(node_counts: tuple[int, ...] = (1, 2, 4), long_seconds: int = 240, short
             for key in ("video_s_per_s", "steady_video_s_per_s"):
                 if r[key] and base[key]:
                     r[key.replace("video_s_per_s", "efficiency")] = round(r[key] / (base[key] * n / node_counts[0]), 2)
-        memory = {}
-        for seconds in (short_seconds, long_seconds):
-            video = long_video(seconds)
-            r, mem = backfill([video], 1, Path(tmp), shard_seconds=60, decode_concurrency=1, embed_concurrency=1)
-            memory[f"{seconds}_s"] = {**r, "peak_rss_mib_by_stage": mem.by_stage()}
-        out["memory"] = memory
-        short = memory[f"{short_seconds}_s"]["peak_rss_mib_by_stage"]
-        long_ = memory[f"{long_seconds}_s"]["peak_rss_mib_by_stage"]
-        out["memory_growth_long_vs_short"] = {s: round(long_[s] / short[s], 2) for s in short if s in long_}
-        out["videos"] = (f"{short_seconds} s and {long_seconds} s, 160x90 25 fps, shards of 60 s: 2 h (or even 20 min) "
-                         "was too slow for this shared 2-core machine")
+        out.update(memory(Path(tmp), (short_seconds, long_seconds)))
     out["ratio"] = out["throughput"][f"{node_counts[-1]}_nodes"].get("steady_efficiency")
     return out
 
 
 if __name__ == "__main__":
+    import argparse
     import json
 
-    print(json.dumps(run(), indent=2))
+    ap = argparse.ArgumentParser(description="Backfill scaling and per-stage memory on a local multi-node cluster.")
+    ap.add_argument("--memory-only", nargs="*", type=int, metavar="SECONDS",
+                    help="only the memory run, for these video lengths (e.g. 30 7200)")
+    ap.add_argument("--fps", type=int, default=25, help="frame rate of the memory-run videos")
+    args = ap.parse_args()
+    if args.memory_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(memory(Path(tmp), tuple(args.memory_only), args.fps), indent=2))
+    else:
+        print(json.dumps(run(), indent=2))

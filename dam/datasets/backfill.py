@@ -36,10 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--decode-concurrency", type=int, help="decode actors (default DAM_DECODE_CONCURRENCY)")
     ap.add_argument("--embed-concurrency", type=int, help="embed actors")
     ap.add_argument("--num-gpus", type=float, help="GPUs per embed actor (default: 1 if the cluster has GPUs)")
+    ap.add_argument("--batch-size", type=int, help="frames per encoder batch (default DAM_EMBED_BATCH_SIZE)")
+    ap.add_argument("--shard-seconds", type=float, help="length of the time ranges videos are split into")
     ap.add_argument("--json", action="store_true", help="print the report as JSON (last line of the log)")
     args = ap.parse_args(argv)
     overrides = {k: v for k, v in {"decode_concurrency": args.decode_concurrency,
-                                   "embed_concurrency": args.embed_concurrency, "num_gpus": args.num_gpus}.items()
+                                   "embed_concurrency": args.embed_concurrency, "num_gpus": args.num_gpus,
+                                   "embed_batch_size": args.batch_size, "shard_seconds": args.shard_seconds}.items()
                  if v is not None}
     settings = cluster_settings(**overrides)
     from dam.objectstore import is_uri
