@@ -28,11 +28,8 @@ def ensure_ray(settings: Settings) -> None:
     if settings.ray_address:
         ray.init(address=settings.ray_address, logging_level=logging.ERROR, log_to_driver=False)
     else:
-        # Local Ray for one machine: no dashboard, nothing listening beyond loopback. "local"
-        # starts our own rather than joining whatever `ray start` left running on this machine
-        # (whose nodes someone else may stop under us); RAY_ADDRESS, Ray's own switch, still wins.
-        ray.init(address=os.environ.get("RAY_ADDRESS") or "local", include_dashboard=False,
-                 logging_level=logging.ERROR, log_to_driver=False)
+        # Local Ray for one machine: no dashboard, nothing listening beyond loopback.
+        ray.init(include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
     logging.getLogger("ray.data").setLevel(logging.ERROR)
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
