@@ -129,10 +129,9 @@ def main(footage: str, work: str) -> None:
         drv = settings("driver", chroma_url=chroma.url)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DAM_", "RAY_"))}
         env.update(RAY_ADDRESS=cluster.address, DAM_DATA_DIR=str(drv.data_dir), DAM_CHROMA_URL=chroma.url,
-                   DAM_MEDIA_ROOTS=str(footage_dir))
-        cmd = [sys.executable, "-m", "dam.datasets.backfill", "--levels", "L2", "--json", "--shard-seconds",
-               str(KNOBS["shard_seconds"]), "--decode-concurrency", str(KNOBS["decode_concurrency"]),
-               "--embed-concurrency", str(KNOBS["embed_concurrency"]), "--batch-size", "16", str(footage_dir)]
+                   DAM_MEDIA_ROOTS=str(footage_dir), DAM_SHARD_SECONDS=str(KNOBS["shard_seconds"]),
+                   DAM_DECODE_CONCURRENCY="2", DAM_EMBED_CONCURRENCY="2")
+        cmd = [sys.executable, "-m", "dam.datasets.backfill", "--levels", "L2", "--json", str(footage_dir)]
         log = open(work_dir / "driver.log", "w")
         first = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
         from dam.actors.catalog import RemoteCatalog
