@@ -4,12 +4,8 @@ uninterrupted one (same asset ids, same L1/L2 counts, same vectors) and pass `da
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+from cluster_script import run_cluster_script
 
 from dam.samples import Shot, make_video
 
@@ -26,12 +22,7 @@ def seen(tmp_path_factory) -> dict:
     make_video(footage / "a.mp4", [Shot("testsrc", 2), Shot("bars", 2), Shot("mandelbrot", 2)], size=size)
     make_video(footage / "b.mp4", [Shot("sierpinski", 3), Shot("gradients", 3)], size=size)
     make_video(footage / "c.mp4", [Shot("rgb", 2), Shot("cells", 2), Shot("sunset", 2)], size=size)
-    script = Path(__file__).with_name("backfill_cluster_check.py")
-    r = subprocess.run([sys.executable, str(script), str(footage), str(work)], capture_output=True, text=True,
-                       timeout=1400, cwd=Path(__file__).parent.parent)
-    lines = [line for line in r.stdout.splitlines() if line.startswith("RESULT ")]
-    assert r.returncode == 0 and lines, r.stderr[-4000:]
-    return json.loads(lines[0][len("RESULT "):])
+    return run_cluster_script("backfill_cluster_check.py", footage, work, timeout=1400)
 
 
 def same_as_baseline(seen: dict, run: dict) -> None:

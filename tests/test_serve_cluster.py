@@ -3,13 +3,10 @@ nodes answer over HTTP, and killing one under load costs few (clean) errors and 
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from cluster_script import run_cluster_script
 
 
 @pytest.fixture(scope="module")
@@ -20,12 +17,7 @@ def seen(media, tmp_path_factory) -> dict:
     footage.mkdir()
     for name in ("shots", "other"):
         shutil.copy(media[name], footage / f"{name}.mp4")
-    script = Path(__file__).with_name("serve_cluster_check.py")
-    r = subprocess.run([sys.executable, str(script), str(footage), str(work)], capture_output=True, text=True,
-                       timeout=480, cwd=Path(__file__).parent.parent)
-    lines = [line for line in r.stdout.splitlines() if line.startswith("RESULT ")]
-    assert r.returncode == 0 and lines, r.stderr[-4000:]
-    return json.loads(lines[0][len("RESULT "):])
+    return run_cluster_script("serve_cluster_check.py", footage, work, timeout=480)
 
 
 def node_of(served_by: str) -> str:
