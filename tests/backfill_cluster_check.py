@@ -127,7 +127,9 @@ def main(footage: str, work: str) -> None:
 
         chroma = ChromaServer(work_dir / "chroma", free_port()).start()
         drv = settings("driver", chroma_url=chroma.url)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DAM_", "RAY_"))}
+        # What `ray job submit` gives a driver: the cluster's address and its auth settings (Ray turns
+        # token auth on for clusters started from a process that has a token), none of our DAM_ ones.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DAM_") and k != "RAY_ADDRESS"}
         env.update(RAY_ADDRESS=cluster.address, DAM_DATA_DIR=str(drv.data_dir), DAM_CHROMA_URL=chroma.url,
                    DAM_MEDIA_ROOTS=str(footage_dir), DAM_SHARD_SECONDS=str(KNOBS["shard_seconds"]),
                    DAM_DECODE_CONCURRENCY="2", DAM_EMBED_CONCURRENCY="2")
@@ -150,11 +152,13 @@ def main(footage: str, work: str) -> None:
                 break
             time.sleep(0.05)
         first.wait(60)
+        log.close()
         second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=400)
         (work_dir / "driver2.log").write_text(second.stdout + second.stderr)
         lines = [x for x in second.stdout.splitlines() if x.startswith("{")]
         lib = Library(drv)
         out["driver"] = {"indexed_at_kill": killed_at, "total": total, "first_rc": first.returncode,
+                         "first_log": (work_dir / "driver.log").read_text()[-3000:] if first.returncode != -9 else "",
                          "rc": second.returncode, "report": json.loads(lines[-1]) if lines else None,
                          "catalog_mode": lib.catalog.mode, **outcome(lib)}
         lib.close()

@@ -53,7 +53,8 @@ def test_a_stage_process_killed_and_then_a_worker_node_removed_mid_backfill_cost
 
 def test_a_killed_driver_resubmitted_skips_finished_assets_and_ends_exactly_once(seen):
     run = seen["driver"]
-    assert run["first_rc"] == -9 and 0 < run["indexed_at_kill"] < run["total"] == 3
+    assert run["first_rc"] == -9, run["first_log"]  # it was killed, it did not end by itself
+    assert 0 < run["indexed_at_kill"] < run["total"] == 3
     assert run["catalog_mode"] == "actor"  # RAY_ADDRESS alone put the driver on the head's catalog actor
     report = run["report"]
     assert run["rc"] == 0 and report["errors"] == []
