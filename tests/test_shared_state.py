@@ -95,7 +95,7 @@ def test_chroma_down_past_the_limit_fails_the_job_clearly_and_a_resubmit_finishe
                                                                                         tmp_path):
     footage = tmp_path / "one"
     footage.mkdir()
-    shutil.copy(media["shots"], footage / "shots.mp4")
+    shutil.copy(media["other"], footage / "other.mp4")
     lib = Library(make_settings(tmp_path, chroma_url=chroma.url, chroma_retry_seconds=3))
     out: dict = {}
 
