@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS scans (
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, total INTEGER DEFAULT 0,
     done INTEGER DEFAULT 0, failed INTEGER DEFAULT 0, created_at TEXT NOT NULL,
-    finished_at TEXT, detail TEXT NOT NULL DEFAULT '{}'
+    finished_at TEXT, detail TEXT NOT NULL DEFAULT '{}', owner TEXT
 );
 CREATE TABLE IF NOT EXISTS errors (
     id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT, path TEXT NOT NULL, stage TEXT NOT NULL,
@@ -147,6 +147,9 @@ class Catalog:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            columns = {r["name"] for r in self._db.execute("PRAGMA table_info(jobs)")}
+            if "owner" not in columns:  # catalogs made before jobs knew their process
+                self._db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT")
 
     def close(self) -> None:
         self._db.close()
@@ -366,17 +369,22 @@ class Catalog:
 
     # --- jobs, scans, errors ---------------------------------------------------------------
 
-    def start_job(self, kind: str, total: int = 0, detail: dict | None = None) -> str:
+    def start_job(self, kind: str, total: int = 0, detail: dict | None = None, owner: str | None = None) -> str:
+        """`owner` names the process that runs the job (see dam.jobs), so a job whose process was
+        killed can be told from one still running."""
         job_id = uuid.uuid4().hex[:12]
         with self.transaction() as db:
-            db.execute("INSERT INTO jobs(id, kind, status, total, created_at, detail) VALUES (?,?,?,?,?,?)",
-                       (job_id, kind, "running", total, now().isoformat(), json.dumps(detail or {})))
+            db.execute("INSERT INTO jobs(id, kind, status, total, created_at, detail, owner) VALUES (?,?,?,?,?,?,?)",
+                       (job_id, kind, "running", total, now().isoformat(), json.dumps(detail or {}), owner))
         return job_id
+
+    def unfinished_jobs(self) -> list[tuple[str, str | None]]:
+        return [(r["id"], r["owner"]) for r in self._rows("SELECT id, owner FROM jobs WHERE status IN ('queued', 'running')")]
 
     def update_job(self, job_id: str, **fields: object) -> None:
         if "detail" in fields:
             fields["detail"] = json.dumps(fields["detail"])
-        if fields.get("status") in ("done", "failed"):
+        if fields.get("status") in ("done", "failed", "interrupted"):
             fields["finished_at"] = now().isoformat()
         cols = ", ".join(f"{k} = ?" for k in fields)
         with self.transaction() as db:

@@ -16,6 +16,7 @@ import numpy as np
 from dam.catalog import Catalog, now, open_catalog
 from dam.config import Settings
 from dam.encoders.base import ImageEncoder, TextEncoder, image_encoder_key, load_image_encoder, load_text_encoder, unit
+from dam.library_ops.jobs import reap_interrupted, this_process
 from dam.media.decode import DecodeError, decode_frames, decode_size, open_reader
 from dam.media.photo import photo_still  # also registers the HEIF opener for Pillow
 from dam.media.thumbs import extract_still
@@ -133,6 +134,7 @@ class Library:
         self.settings = settings or Settings()
         self.settings.root.mkdir(parents=True, exist_ok=True)
         self.catalog = open_catalog(self.settings)
+        reap_interrupted(self.catalog)
         self._local = threading.local()  # the ingest run of this thread, told when the store waits
         self.store = VectorStore(self.settings, on_wait=self._store_waiting)
         self.key = image_encoder_key(self.settings)
@@ -219,7 +221,7 @@ class Library:
     def begin_ingest(self, paths: Iterable[str | Path], implicit_root: bool = False, levels: str = "L3",
                      progress: Progress | None = None) -> IngestRun:
         """The fast part, done while the caller waits: register every file and store its L0."""
-        job = self.catalog.start_job("ingest")
+        job = self.catalog.start_job("ingest", owner=this_process())
         run = IngestRun(job=job, report=IngestReport(job=job), levels=levels, catalog=self.catalog)
         self._local.run = run
         run.progress = JobProgress(run, progress or _Quiet())

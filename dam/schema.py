@@ -122,7 +122,7 @@ class ErrorRecord(BaseModel):
 class Job(BaseModel):
     id: str
     kind: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: Literal["queued", "running", "done", "failed", "interrupted"]
     total: int = 0
     done: int = 0
     failed: int = 0

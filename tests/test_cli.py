@@ -89,3 +89,30 @@ def test_demo_is_the_whole_loop(tmp_path):
     assert "sunset_beach_B002" in first_row
     image_results = r.stdout.split("dam search --image")[1]
     assert "1  " in image_results and "no matches" not in image_results
+
+
+def test_a_killed_ingest_is_shown_interrupted_not_running_forever(library, tmp_path):
+    import signal
+    import sqlite3
+    import time
+
+    from dam.catalog import Catalog
+
+    data = tmp_path / "data"
+    proc = subprocess.Popen([sys.executable, "-m", "dam.cli", "ingest", str(library["footage"])],
+                            env={**os.environ, "DAM_DATA_DIR": str(data)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def started() -> bool:
+        try:
+            return bool(Catalog(data / "catalog.sqlite", readonly=True).jobs(1))
+        except sqlite3.Error:  # not created yet
+            return False
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not started():
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(30) == -signal.SIGKILL
+    jobs = json.loads(dam("jobs", "--json", data=data).stdout)
+    assert [j["status"] for j in jobs] == ["interrupted"] and "run it again" in jobs[0]["detail"]["note"]
+    assert jobs[0]["finished_at"]

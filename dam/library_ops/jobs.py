@@ -3,10 +3,40 @@ and `GET /jobs/{id}/status` can watch it from another process."""
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+
+import psutil
 
 from dam.catalog import Catalog
 from dam.schema import ErrorRecord
+
+INTERRUPTED = "its process ended before the job finished (killed, crashed or the machine went down); what it finished is kept: run it again to resume"
+
+
+def this_process() -> str:
+    """host:pid:start-time: a pid alone can be reused by an unrelated process later."""
+    return f"{socket.gethostname()}:{os.getpid()}:{psutil.Process().create_time():.2f}"
+
+
+def _gone(owner: str) -> bool:
+    host, pid, started = owner.rsplit(":", 2)
+    if host != socket.gethostname():
+        return False  # another machine's process: only that machine can tell
+    try:
+        return f"{psutil.Process(int(pid)).create_time():.2f}" != started
+    except (psutil.NoSuchProcess, ValueError):
+        return True
+
+
+def reap_interrupted(catalog: Catalog) -> list[str]:
+    """Mark the running jobs whose process on this machine is gone `interrupted`, so `dam jobs`
+    and the web UI stop showing a killed ingest as running forever."""
+    gone = [job for job, owner in catalog.unfinished_jobs() if owner and _gone(owner)]
+    for job in gone:
+        catalog.update_job(job, status="interrupted", detail={"note": INTERRUPTED})
+    return gone
 
 
 class JobTracker:
@@ -15,7 +45,7 @@ class JobTracker:
 
     def __init__(self, catalog: Catalog, kind: str, inner=None, detail: dict | None = None):
         self.catalog, self.inner = catalog, inner
-        self.job = catalog.start_job(kind, detail=detail)
+        self.job = catalog.start_job(kind, detail=detail, owner=this_process())
         self.detail = dict(detail or {})
         self.label, self.total, self.done, self.failed = "", 0.0, 0.0, 0
         self.started = time.monotonic()

@@ -376,7 +376,7 @@ class Api:
                 if text != last:
                     yield f"data: {text}\n\n"
                     last = text
-                if job["status"] in ("done", "failed"):
+                if job["status"] in ("done", "failed", "interrupted"):
                     return
                 await asyncio.sleep(0.1)
 

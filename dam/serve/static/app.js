@@ -2,7 +2,7 @@
 /* dam web UI: plain ES2020, no dependencies. Data reaches the DOM only via textContent/attributes. */
 
 const $ = (id) => document.getElementById(id);
-const TERMINAL = new Set(['done', 'failed']);
+const TERMINAL = new Set(['done', 'failed', 'interrupted']);
 const IMAGE_EXT = /\.(jpe?g|png|gif|webp|bmp|tiff?|heic|heif|avif|dng)$/i;
 const AUDIO_EXT = /\.(wav|mp3|flac|aac|m4a|ogg|oga|opus|aiff?)$/i;
 const LIMIT = '24';
