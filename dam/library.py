@@ -242,8 +242,8 @@ class Library:
         run.todo = [a for a in {a.id: a for a in todo}.values() if a.id not in gone]
         try:
             self._level0(run.todo, run.report, p)
-        except BaseException:
-            run.close("failed")
+        except BaseException as e:
+            run.close(_end_status(e))
             raise
         run.refresh_levels()
         if levels == "L0":
@@ -275,6 +275,9 @@ class Library:
                 for path, reason in enrich_assets(self, self.catalog.assets(ids=done), run.progress, use_ray=True):
                     run.report.errors.append(ErrorRecord(path=path, reason=reason, stage="enrich"))
             status = "done"
+        except BaseException as e:
+            status = _end_status(e)
+            raise
         finally:
             run.close(status)
         return run.report
@@ -540,6 +543,12 @@ class Library:
     def scenes(self, ref: str) -> list[Scene]:
         a = self.asset(ref)
         return self.catalog.scenes(a.id) if a else []
+
+
+def _end_status(e: BaseException) -> str:
+    """Ctrl-C, SIGTERM (`ray job stop`, a service stopping) and exit end a job `interrupted`: it
+    did not fail, and running it again resumes it."""
+    return "interrupted" if isinstance(e, (KeyboardInterrupt, SystemExit)) else "failed"
 
 
 def _read_image(path: Path) -> np.ndarray:
