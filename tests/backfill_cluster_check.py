@@ -58,7 +58,25 @@ def submit(submission_id: str, settings: Settings, footage: Path, wait: bool) ->
     cmd = [ray, "job", "submit", "--address", f"http://127.0.0.1:{JOB_API_PORT}", "--submission-id", submission_id,
            "--runtime-env-json", json.dumps({"env_vars": env}), *([] if wait else ["--no-wait"]),
            "--", sys.executable, "-m", "dam.datasets.backfill", "--levels", "L2", "--json", str(footage)]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if not wait and done.returncode != 0:
+        raise RuntimeError(f"ray job submit failed ({done.returncode}): {done.stdout[-2000:]} {done.stderr[-3000:]}")
+    return done
+
+
+def wait_for_job_api(timeout: float = 180) -> None:
+    """The dashboard's job module comes up some seconds after the head (longer on a busy machine)."""
+    from ray.job_submission import JobSubmissionClient
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            JobSubmissionClient(f"http://127.0.0.1:{JOB_API_PORT}").list_jobs()
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def job_status(submission_id: str) -> str:
@@ -161,6 +179,7 @@ def main(footage: str, work: str) -> None:
         chroma = ChromaServer(work_dir / "chroma", free_port()).start()
         drv = settings("driver", chroma_url=chroma.url)
         total = len([p for p in footage_dir.iterdir() if p.is_file()])
+        wait_for_job_api()
         first = submit("backfill-1", drv, footage_dir, wait=False)
         from dam.actors.catalog import RemoteCatalog
 
