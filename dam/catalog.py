@@ -370,8 +370,8 @@ class Catalog:
     # --- jobs, scans, errors ---------------------------------------------------------------
 
     def start_job(self, kind: str, total: int = 0, detail: dict | None = None, owner: str | None = None) -> str:
-        """`owner` names the process that runs the job (see dam.jobs), so a job whose process was
-        killed can be told from one still running."""
+        """`owner` names the process running the job (dam.library_ops.jobs.this_process), so a job
+        whose process was killed can be told from one still running."""
         job_id = uuid.uuid4().hex[:12]
         with self.transaction() as db:
             db.execute("INSERT INTO jobs(id, kind, status, total, created_at, detail, owner) VALUES (?,?,?,?,?,?,?)",

@@ -97,6 +97,7 @@ def test_a_killed_ingest_is_shown_interrupted_not_running_forever(library, tmp_p
     import time
 
     from dam.catalog import Catalog
+    from dam.config import Settings
 
     data = tmp_path / "data"
     proc = subprocess.Popen([sys.executable, "-m", "dam.cli", "ingest", str(library["footage"])],
@@ -104,7 +105,7 @@ def test_a_killed_ingest_is_shown_interrupted_not_running_forever(library, tmp_p
 
     def started() -> bool:
         try:
-            return bool(Catalog(data / "catalog.sqlite", readonly=True).jobs(1))
+            return bool(Catalog(Settings(data_dir=data).catalog_path, readonly=True).jobs(1))
         except sqlite3.Error:  # not created yet
             return False
 
