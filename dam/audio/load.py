@@ -48,7 +48,7 @@ def stream_audio(path: str | Path, rate: int, start: float = 0.0, duration: floa
             pending: list[np.ndarray] = []
             held = 0
             first = True
-            for frame in _frames(container, st):
+            for frame in _batched(_frames(container, st), st.rate):
                 if first and frame is not None:
                     first = False
                     if start > 0:
@@ -75,6 +75,41 @@ def stream_audio(path: str | Path, rate: int, start: float = 0.0, duration: floa
         raise
     except (av.FFmpegError, EOFError, ValueError, OSError) as e:
         raise AudioError(f"{path.name}: {e}") from None
+
+
+def _batched(frames, rate: int, seconds: float = 1.0):
+    """Decoded frames joined into frames of about `seconds`: a codec frame is 1024 samples (AAC)
+    or 8 KB (PCM), and handing each to the resampler on its own costs more than decoding it.
+    A change of format, layout or rate starts a new batch; None (the flush) passes through."""
+    import av
+
+    held: list = []
+    size = 0
+
+    def joined():
+        if len(held) == 1:
+            return held[0]
+        f0 = held[0]
+        out = av.AudioFrame.from_ndarray(np.concatenate([f.to_ndarray() for f in held], axis=1),
+                                         format=f0.format.name, layout=f0.layout.name)
+        out.sample_rate, out.pts, out.time_base = f0.sample_rate, f0.pts, f0.time_base
+        return out
+
+    for frame in frames:
+        if held and (frame is None or (frame.format.name, frame.layout.name, frame.sample_rate)
+                     != (held[0].format.name, held[0].layout.name, held[0].sample_rate)):
+            yield joined()
+            held, size = [], 0
+        if frame is None:
+            yield None
+            continue
+        held.append(frame)
+        size += frame.samples
+        if size >= seconds * (frame.sample_rate or rate):
+            yield joined()
+            held, size = [], 0
+    if held:
+        yield joined()
 
 
 def _frames(container, st):
