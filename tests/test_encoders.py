@@ -86,6 +86,16 @@ def test_clip_embeds_frames_decoded_at_its_size_like_its_own_preprocessing(tmp_p
     assert np.all(np.sum(fast * reference, axis=1) > 0.995)
 
 
+def test_only_a_cheap_encoder_embeds_query_pictures_in_the_http_ingress():
+    """A hop to another deployment costs more than the builtin descriptor, so the ingress runs
+    it in place; a model such as CLIP stays in the batched QueryEncoder deployment and is never
+    loaded by the ingress (no checkpoint is configured here, and nothing complains)."""
+    from dam.encoders.base import cheap_image_encoder
+
+    assert cheap_image_encoder(Settings()).key == "builtin-v1"
+    assert cheap_image_encoder(Settings(encoder="clip", clip_checkpoint=None)) is None
+
+
 def test_clip_without_weights_says_how_to_fix_it():
     with pytest.raises(EncoderError, match="DAM_CLIP_CHECKPOINT"):
         load_image_encoder(Settings(encoder="clip", clip_checkpoint=None))

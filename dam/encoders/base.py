@@ -21,6 +21,9 @@ class ImageEncoder(ABC):
     key: str
     dim: int
     uses_gpu: bool = False
+    #: Embeds a query picture in about a millisecond on one core: the HTTP ingress runs it in
+    #: place, since a round trip to the batched QueryEncoder deployment costs several times that.
+    cheap: bool = False
 
     @abstractmethod
     def embed_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
@@ -47,6 +50,15 @@ def load_image_encoder(settings: Settings) -> ImageEncoder:
     from dam.encoders.builtin import BuiltinEncoder
 
     return BuiltinEncoder()
+
+
+def cheap_image_encoder(settings: Settings) -> ImageEncoder | None:
+    """The configured image encoder when it is cheap enough to run in the caller's process
+    (ImageEncoder.cheap); None, without loading any weights, when it is not."""
+    if settings.encoder == "clip":
+        return None
+    enc = load_image_encoder(settings)
+    return enc if enc.cheap else None
 
 
 def image_encoder_key(settings: Settings) -> str:

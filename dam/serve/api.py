@@ -133,6 +133,9 @@ class Api:
         self.searcher = searcher or library  # Searcher replicas when Chroma is a server
         self.settings = Settings(**settings)
         app.state.settings = self.settings
+        from dam.encoders.base import cheap_image_encoder
+
+        self.inline_images = cheap_image_encoder(self.settings)  # None: pictures go to QueryEncoder
 
     def _roots(self) -> list[Path]:
         return self.settings.resolved_roots()
@@ -406,7 +409,10 @@ class Api:
                 picture = np.asarray(im.convert("RGB"))
         except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
             raise ApiError(422, "unreadable_image", "the upload is not a picture dam can read") from None
-        vec = await self.encoder.encode_image.remote(picture)
+        if self.inline_images is not None:
+            vec = self.inline_images.embed_images([picture])[0]
+        else:
+            vec = await self.encoder.encode_image.remote(picture)
         return await self._search(response, None, vec, None, None, limit, _filters(type))
 
     async def _search(self, response: Response, *args) -> dict:
