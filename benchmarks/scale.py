@@ -76,10 +76,15 @@ class Clock:
 
 
 class PeakMemory:
-    """Polls every stage actor's VmHWM (peak RSS, kept by the kernel) while a backfill runs."""
+    """Polls every stage actor's memory while a backfill runs: VmHWM (the kernel's high-water
+    mark of resident memory) and the peak of RssAnon, the worker's private memory. VmHWM also
+    counts the object-store pages a worker has touched, which grow towards the store's size
+    (bounded by it, not by the video); RssAnon is what the worker itself holds."""
 
     def __init__(self):
         self.peak: dict[int, tuple[str, int]] = {}
+        self.private: dict[int, int] = {}
+        self.trace: list[tuple[float, str, int]] = []  # (seconds, stage, private KiB) every 30 s
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._poll, daemon=True)
 
@@ -92,30 +97,49 @@ class PeakMemory:
         self._t.join()
 
     def _poll(self) -> None:
+        t0 = last = time.monotonic()
         while not self._stop.wait(0.5):
+            now = time.monotonic()
+            sample, last = now - last >= 30, (now if now - last >= 30 else last)
             for a in ray._private.state.actors().values():
                 if a["State"] != "ALIVE" or "MapWorker" not in a["ActorClassName"]:
                     continue
-                kb = _hwm_kb(a["Pid"])
-                if kb:
+                kb = _status_kb(a["Pid"])
+                if kb.get("VmHWM"):
+                    pid = a["Pid"]
                     stage = a["ActorClassName"].split("(")[-1].rstrip(")")
-                    self.peak[a["Pid"]] = (stage, max(kb, self.peak.get(a["Pid"], ("", 0))[1]))
+                    self.peak[pid] = (stage, max(kb["VmHWM"], self.peak.get(pid, ("", 0))[1]))
+                    self.private[pid] = max(kb.get("RssAnon", 0), self.private.get(pid, 0))
+                    if sample:
+                        self.trace.append((now - t0, stage, kb.get("RssAnon", 0)))
 
-    def by_stage(self) -> dict[str, float]:
+    def private_over_time(self, points: int = 6) -> dict[str, list[tuple[int, float]]]:
+        """(second, private MiB) of each stage at `points` moments spread over the run."""
+        out: dict[str, list[tuple[int, float]]] = {}
+        for stage in sorted({s for _, s, _ in self.trace}):
+            rows = [(t, kb) for t, s, kb in self.trace if s == stage]
+            picks = sorted({round(i * (len(rows) - 1) / max(points - 1, 1)) for i in range(points)})
+            out[stage] = [(round(rows[i][0]), round(rows[i][1] / 1024, 1)) for i in picks]
+        return out
+
+    def by_stage(self, private: bool = False) -> dict[str, float]:
         out: dict[str, float] = {}
-        for stage, kb in self.peak.values():
+        for pid, (stage, kb) in self.peak.items():
+            kb = self.private[pid] if private else kb
             out[stage] = max(out.get(stage, 0.0), round(kb / 1024, 1))
         return out
 
 
-def _hwm_kb(pid: int) -> int:
+def _status_kb(pid: int) -> dict[str, int]:
+    out: dict[str, int] = {}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
+            key, _, rest = line.partition(":")
+            if key in ("VmHWM", "RssAnon"):
+                out[key] = int(rest.split()[0])
+    except (OSError, ValueError, IndexError):
         pass
-    return 0
+    return out
 
 
 def backfill(files: list[Path], nodes: int, tmp: Path, **knobs) -> tuple[dict, PeakMemory]:
@@ -152,9 +176,13 @@ def memory(tmp: Path, lengths: tuple[int, ...], fps: int = 25) -> dict:
     for seconds in lengths:
         r, mem = backfill([long_video(seconds, fps)], 1, tmp, shard_seconds=60, decode_concurrency=1,
                           embed_concurrency=1)
-        out[f"{seconds}_s"] = {**r, "peak_rss_mib_by_stage": mem.by_stage()}
+        out[f"{seconds}_s"] = {**r, "peak_rss_mib_by_stage": mem.by_stage(),
+                               "peak_private_mib_by_stage": mem.by_stage(private=True),
+                               "private_mib_over_time": mem.private_over_time()}
     short, long_ = (out[f"{s}_s"]["peak_rss_mib_by_stage"] for s in (min(lengths), max(lengths)))
+    short_p, long_p = (out[f"{s}_s"]["peak_private_mib_by_stage"] for s in (min(lengths), max(lengths)))
     return {"memory": out, "memory_growth_long_vs_short": {s: round(long_[s] / short[s], 2) for s in short if s in long_},
+            "private_memory_growth_long_vs_short": {s: round(long_p[s] / short_p[s], 2) for s in short_p if s in long_p},
             "videos": f"{', '.join(f'{s} s' for s in lengths)}; 160x90 {fps} fps, shards of 60 s"}
 
 
