@@ -100,7 +100,9 @@ class PeakMemory:
         t0 = last = time.monotonic()
         while not self._stop.wait(0.5):
             now = time.monotonic()
-            sample, last = now - last >= 30, (now if now - last >= 30 else last)
+            sample = now - last >= 30
+            if sample:
+                last = now
             for a in ray._private.state.actors().values():
                 if a["State"] != "ALIVE" or "MapWorker" not in a["ActorClassName"]:
                     continue
