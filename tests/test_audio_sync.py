@@ -116,3 +116,19 @@ def test_windows_are_read_by_seeking_at_the_same_place(shoot, cam, start):
     assert abs(gcc_phat(same, part, 8000, (150, 3800), (-40, 40)).lag) <= 0.5
     settled = slice(400, None)  # an AAC decoder needs a frame of pre-roll after a seek
     assert np.corrcoef(part[settled], same[settled])[0, 1] > 0.9
+
+
+def test_audio_the_header_does_not_describe_is_probed_in_full(tmp_path, shoot):
+    """Files are opened reading only their header; an MPEG-TS stream (parameters in the packets,
+    behind a heavy video stream) is opened again with FFmpeg's full probe, and decodes to the
+    same samples as the WAV it was made from."""
+    ts = tmp_path / "cam.ts"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=1280x720:d=8", "-i", str(shoot["a"]),
+                    "-t", "8", "-c:v", "libx264", "-b:v", "20M", "-c:a", "mp2", "-f", "mpegts", str(ts)], check=True)
+    got, want = load_audio(ts, 8000), load_audio(shoot["a"], 8000, duration=8.0)
+    assert abs(len(got) - len(want)) < 800
+    n = len(want) - 1600
+    p = gcc_phat(want, got[800:800 + n], 8000, (150, 3800))  # the MP2 encoder's delay is ~22 ms
+    assert abs(p.lag - 800) < 400 and p.ratio > 5, p
+    k = int(round(p.lag))
+    assert np.corrcoef(got[800:800 + n], want[k:k + n])[0, 1] > 0.9

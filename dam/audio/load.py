@@ -7,6 +7,7 @@ before them and dropping the samples up to their start, never by decoding everyt
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def stream_audio(path: str | Path, rate: int, start: float = 0.0, duration: floa
     block = max(1, int(block_seconds * rate))
     remaining = None if duration is None else max(0, int(round(duration * rate)))
     try:
-        with open(path, "rb") as fh, av.open(fh, mode="r") as container:
+        with open(path, "rb") as fh, _open(fh, stream) as container:
             if len(container.streams.audio) <= stream:
                 raise AudioError(f"{path.name}: no audio stream")
             st = container.streams.audio[stream]
@@ -75,6 +76,28 @@ def stream_audio(path: str | Path, rate: int, start: float = 0.0, duration: floa
         raise
     except (av.FFmpegError, EOFError, ValueError, OSError) as e:
         raise AudioError(f"{path.name}: {e}") from None
+
+
+QUICK_PROBE = "65536"  # bytes: the header of WAV/FLAC/MP4/MKV/Ogg; FFmpeg's default (5 MB) reads a whole WAV
+
+
+@contextlib.contextmanager
+def _open(fh, stream: int):
+    """The container, probed only as far as its header: FFmpeg's default probe decodes up to
+    5 MB, which for a WAV file is most of it (10 ms of a 60 s clip's 25). A stream whose
+    parameters are not in the header (MPEG-TS, say) is opened again with the full probe."""
+    import av
+
+    container = av.open(fh, mode="r", options={"probesize": QUICK_PROBE, "max_size": "65536"})
+    audio = container.streams.audio
+    if len(audio) <= stream or not audio[stream].codec_context.sample_rate:
+        container.close()
+        fh.seek(0)
+        container = av.open(fh, mode="r")
+    try:
+        yield container
+    finally:
+        container.close()
 
 
 def _batched(frames, rate: int, seconds: float = 1.0):

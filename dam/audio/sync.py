@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 from scipy import fft as sfft
-from scipy.signal import resample_poly
+from scipy.signal import firwin, resample_poly, upfirdn
 from scipy.stats import norm
 
 from dam.audio.load import TooLong, audio_duration, load_audio
@@ -83,7 +83,7 @@ class Track:
             pass
         if self._fine is not None:
             self.rate = COARSE_RATE
-            self.coarse = resample_poly(self._fine, 1, FINE_RATE // COARSE_RATE).astype(np.float32)
+            self.coarse = _decimate(self._fine)
             self.duration = len(self._fine) / FINE_RATE
         else:  # long: the whole file only at the coarse rate its length allows
             self.rate = coarse_rate_for(audio_duration(self.path))
@@ -107,6 +107,18 @@ class Track:
         return load_audio(self.path, FINE_RATE, start=start, duration=seconds), start
 
 
+_STEP = FINE_RATE // COARSE_RATE
+_TAPS = firwin(8 * _STEP + 1, COARSE_BAND[1], fs=FINE_RATE).astype(np.float32)
+
+
+def _decimate(fine: np.ndarray) -> np.ndarray:
+    """FINE_RATE -> COARSE_RATE with a short low-pass (33 taps): the coarse search whitens and
+    keeps only COARSE_BAND, so a filter that is flat there is enough, and costs a third of
+    resample_poly's. The filter's delay (a whole number of output samples) is cut off."""
+    delay = (len(_TAPS) - 1) // 2 // _STEP
+    return upfirdn(_TAPS, fine, 1, _STEP)[delay:delay + -(-len(fine) // _STEP)].astype(np.float32, copy=False)
+
+
 def coarse_rate_for(*durations: float) -> int:
     """The highest rate <= COARSE_RATE at which the longest correlation fits MAX_FFT points."""
     longest = max(durations) + CHUNK_S
@@ -118,12 +130,21 @@ def _band_mask(n: int, rate: int, band: tuple[float, float]) -> np.ndarray:
     return ((f >= band[0]) & (f <= min(band[1], rate / 2 * 0.95))).astype(np.float32)
 
 
-def _whitened(ref_spec: np.ndarray, clip: np.ndarray, n: int, mask: np.ndarray) -> np.ndarray:
-    x = ref_spec * np.conj(sfft.rfft(clip, n))
+def _whitened(ref_spec: np.ndarray, clips: np.ndarray, n: int, mask: np.ndarray) -> np.ndarray:
+    """Whitened cross-correlations of one or more clips (rows) against their reference spectra,
+    transformed together."""
+    x = ref_spec * np.conj(sfft.rfft(clips, n, axis=-1))
     mag = np.abs(x)
-    x /= mag + (mag.max() * 1e-6 + 1e-20)
+    x /= mag + (mag.max(axis=-1, keepdims=True) * 1e-6 + 1e-20)
     x *= mask
-    return sfft.irfft(x, n)
+    return sfft.irfft(x, n, axis=-1)
+
+
+def _rows(signals: list[np.ndarray]) -> np.ndarray:
+    out = np.zeros((len(signals), max(len(x) for x in signals)), np.float32)
+    for row, x in zip(out, signals):
+        row[:len(x)] = x
+    return out
 
 
 def _peak(corr: np.ndarray, lo: int, hi: int, rate: int) -> Peak:
@@ -161,13 +182,27 @@ def gcc_phat(ref: np.ndarray, clip: np.ndarray, rate: int, band: tuple[float, fl
              lags: tuple[int, int] | None = None) -> Peak:
     """The lag at which `clip` best matches `ref` (ref[i + lag] ~ clip[i]), searched over
     `lags` (default: every lag where they overlap)."""
-    lo, hi = lags if lags is not None else (-(len(clip) - 1), len(ref) - 1)
+    lags = lags if lags is not None else (-(len(clip) - 1), len(ref) - 1)
+    return gcc_phat_many([(ref, clip, lags)], rate, band)[0]
+
+
+def gcc_phat_many(items: list[tuple[np.ndarray, np.ndarray, tuple[int, int]]], rate: int,
+                  band: tuple[float, float]) -> list[Peak]:
+    """`gcc_phat` of several (ref, clip, lags), transformed in batches."""
     # Lags where the clip lies wholly inside the reference never wrap in a circular correlation
-    # as long as the reference: half the FFT length of the linear one.
-    inside = 0 <= lo and hi <= len(ref) - len(clip)
-    n = sfft.next_fast_len(len(ref) if inside else len(ref) + len(clip), real=True)
-    corr = _whitened(sfft.rfft(ref, n), clip, n, _band_mask(n, rate, band))
-    return _peak(corr, lo, hi, rate)
+    # as long as the reference: half the FFT length of the linear one. Those batch together.
+    inside = [0 <= lo and hi <= len(r) - len(c) for r, c, (lo, hi) in items]
+    out: list[Peak | None] = [None] * len(items)
+    for kind in (True, False):
+        batch = [i for i, k in enumerate(inside) if k == kind]
+        if not batch:
+            continue
+        n = sfft.next_fast_len(max(len(items[i][0]) + (0 if kind else len(items[i][1])) for i in batch), real=True)
+        spec = sfft.rfft(_rows([items[i][0] for i in batch]), n, axis=-1)
+        corr = _whitened(spec, _rows([items[i][1] for i in batch]), n, _band_mask(n, rate, band))
+        for i, row in zip(batch, corr):
+            out[i] = _peak(row, *items[i][2], rate)
+    return out  # type: ignore[return-value]
 
 
 def _confidence(z: float, searched: int) -> float:
@@ -188,16 +223,18 @@ def _coarse(ref: Track, clip: Track) -> tuple[list[tuple[float, float, float, fl
     n = sfft.next_fast_len(len(a) + size, real=True)
     spec = sfft.rfft(a, n)
     mask = _band_mask(n, rate, COARSE_BAND)
-    found, searched = [], 0
     floor = float(np.sqrt(np.mean(np.square(b, dtype=np.float64)))) * 1e-3 + 1e-7
-    for s in starts:
-        chunk = b[s:s + size]
-        if np.sqrt(np.mean(np.square(chunk, dtype=np.float64))) < floor:  # silence says nothing
-            continue
-        corr = _whitened(spec, chunk, n, mask)
-        p = _peak(corr, -int(size * (1 - MIN_OVERLAP)), len(a) - int(size * MIN_OVERLAP), rate)
-        searched += p.searched
-        found.append(((s + size / 2) / rate, (p.lag - s) / rate, p.z, p.ratio))
+    starts = [s for s in starts  # silence says nothing
+              if np.sqrt(np.mean(np.square(b[s:s + size], dtype=np.float64))) >= floor]
+    found, searched = [], 0
+    per_batch = max(1, MAX_FFT // n)  # chunks transformed together, within the coarse memory bound
+    for i in range(0, len(starts), per_batch):
+        group = starts[i:i + per_batch]
+        corr = _whitened(spec, np.stack([b[s:s + size] for s in group]), n, mask)
+        for s, row in zip(group, corr):
+            p = _peak(row, -int(size * (1 - MIN_OVERLAP)), len(a) - int(size * MIN_OVERLAP), rate)
+            searched += p.searched
+            found.append(((s + size / 2) / rate, (p.lag - s) / rate, p.z, p.ratio))
     return found, searched
 
 
@@ -239,7 +276,7 @@ def sync_pair(reference: str | Path, clip: str | Path, min_confidence: float = 0
     # Fine windows spread over the overlap, each searched within `margin` of the coarse line.
     win = min(WINDOW_S, max(0.5, end - start))
     count = max(1, min(MAX_WINDOWS, int((end - start) // win)))
-    ts, offs, zs = [], [], []
+    windows, items = [], []
     for t in np.linspace(start, max(start, end - win), count):
         c, c_at = cl.fine(t, win)
         expect = icpt + slope * (c_at + win / 2)
@@ -248,7 +285,10 @@ def sync_pair(reference: str | Path, clip: str | Path, min_confidence: float = 0
             continue
         centre = int(round((c_at + expect - r_at) * FINE_RATE))
         reach = int(margin * FINE_RATE)
-        p = gcc_phat(r, c, FINE_RATE, FINE_BAND, (centre - reach, centre + reach))
+        windows.append((c_at, r_at))
+        items.append((r, c, (centre - reach, centre + reach)))
+    ts, offs, zs = [], [], []
+    for (c_at, r_at), p in zip(windows, gcc_phat_many(items, FINE_RATE, FINE_BAND) if items else []):
         if _confidence(p.z, p.searched) >= min_confidence:
             ts.append(c_at + win / 2)
             offs.append(r_at + p.lag / FINE_RATE - c_at)
