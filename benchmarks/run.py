@@ -45,7 +45,8 @@ def main() -> None:
             print(f"  {det:<24} F1 {r['f1']:.3f}  cuts {r['cut_recall']:.2f}  gradual {r['gradual_recall']:.2f}  {r['frames_per_s']:>7} fps")
     for size, r in results.get("search", {}).items():
         if isinstance(r, dict) and "recall_at_10" in r:
-            print(f"search {size:>5}: recall@10 {r['recall_at_10']} (≥ 0.95)")
+            print(f"search {size:>5}: recall@10 {r['recall_at_10']} (≥ 0.95) at ef_search {r.get('ef_search')}; "
+                  f"far (text-like) queries {r.get('recall_at_10_far_queries')}")
             for name, m in r.items():
                 if name.endswith("_clients"):
                     print(f"    {name:<10} p50 {m['p50_ms']} ms (< 30)  p99 {m['p99_ms']} ms (< 150)  "

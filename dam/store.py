@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from dam.config import Settings
+from dam.encoders.base import search_ef
 
 LEVELS = ("l0", "l1", "l2", "text")
 log = logging.getLogger("dam.store")
@@ -101,11 +102,15 @@ class VectorStore:
     def _col(self, level: str, key: str):
         name = f"{level}-{key}"
         if name not in self._cols:
-            self._cols[name] = self._retry("open collection", lambda: self.client.get_or_create_collection(
-                name, configuration={"hnsw": {"space": "cosine", "ef_search": 400, "ef_construction": 400,
-                                          "max_neighbors": 32}},  # recall@10 0.98 at 100k (benchmarks/search.py)
+            ef = search_ef(key)
+            col = self._retry("open collection", lambda: self.client.get_or_create_collection(
+                name, configuration={"hnsw": {"space": "cosine", "ef_search": ef, "ef_construction": 400,
+                                          "max_neighbors": 32}},
                 embedding_function=None,
             ))
+            if (col.configuration.get("hnsw") or {}).get("ef_search", ef) != ef:  # made by an earlier version
+                self._retry("configure collection", lambda: col.modify(configuration={"hnsw": {"ef_search": ef}}))
+            self._cols[name] = col
         return self._cols[name]
 
     def _existing(self) -> list:

@@ -41,12 +41,13 @@ def test_ingest_search_play_and_open_asset(server, page):
     make_video(folder / "harbour_walk.mp4", [Shot("sunset", 3), Shot("cells", 3), Shot("bars", 3, "dissolve")],
                size=(480, 270))
     OUT.mkdir(exist_ok=True)
+    earlier = [j["id"] for j in server["client"].get("/jobs", params={"limit": 500}).json()]  # other tests' jobs
     page.goto("/")
     page.get_by_test_id("ingest-path").fill(str(folder))
     page.get_by_test_id("ingest-button").click()
-    job = page.get_by_test_id("job").first
-    job.wait_for()
-    page.wait_for_selector('[data-testid="job"][data-status="done"]', timeout=240_000)
+    ours = page.wait_for_function("""earlier => [...document.querySelectorAll('[data-testid="job"]')]
+        .map((e) => e.dataset.jobId).find((id) => !earlier.includes(id))""", arg=earlier).json_value()
+    page.wait_for_selector(f'[data-testid="job"][data-job-id="{ours}"][data-status="done"]', timeout=240_000)
     page.screenshot(path=OUT / "browser-1-ingested.png")
 
     page.get_by_test_id("search-input").fill("harbour walk")

@@ -24,6 +24,10 @@ class ImageEncoder(ABC):
     #: Embeds a query picture in about a millisecond on one core: the HTTP ingress runs it in
     #: place, since a round trip to the batched QueryEncoder deployment costs several times that.
     cheap: bool = False
+    #: HNSW ef_search of this space. Text queries land far from the pictures they find
+    #: (cosine ~0.3 for CLIP), where a graph search needs a long candidate list to stay exact;
+    #: a picture query lands close to its match and needs far fewer (benchmarks/search.py).
+    search_ef: int = 400
 
     @abstractmethod
     def embed_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
@@ -76,3 +80,11 @@ def load_text_encoder(settings: Settings) -> TextEncoder:
     from dam.encoders.text import DEFAULT, MiniLMEncoder, SentenceEncoder
 
     return MiniLMEncoder() if settings.text_model == DEFAULT else SentenceEncoder(settings.text_model)
+
+
+def search_ef(key: str) -> int:
+    """ef_search for the collections of vector space `key` (image spaces by their encoder;
+    text spaces, queried by meaning, as a cross-modal space)."""
+    from dam.encoders.builtin import BuiltinEncoder
+
+    return BuiltinEncoder.search_ef if key == BuiltinEncoder.key else ImageEncoder.search_ef
