@@ -111,7 +111,7 @@ def load(base_url: str, clients: int = 8, per_client: int = 40) -> list[float]:
     return latencies
 
 
-def run(sizes: tuple[int, ...] = (10_000, 100_000), clients: tuple[int, ...] = (1, 4)) -> dict:
+def run(sizes: tuple[int, ...] = (10_000, 100_000), clients: tuple[int, ...] = (1, 2, 4)) -> dict:
     from ray import serve
 
     from dam.serve.app import run as serve_app
@@ -130,7 +130,9 @@ def run(sizes: tuple[int, ...] = (10_000, 100_000), clients: tuple[int, ...] = (
             far = recall_at_10(settings, vectors, FAR_NOISE)
             serve_app(settings, blocking=False)
             base = f"http://127.0.0.1:{port}"
-            load(base, clients=2, per_client=5)  # warm up: replicas, caches, HNSW pages
+            warm_until = time.perf_counter() + 10  # warm up: replicas, caches, HNSW pages, Ray's own start-up work
+            while time.perf_counter() < warm_until:
+                load(base, clients=2, per_client=10)
             runs = {}
             for c in clients:
                 t0 = time.perf_counter()

@@ -46,6 +46,29 @@ def test_builtin_survives_crop_rescale_recompress(frames):
     assert margin.min() > 0.05
 
 
+def test_picture_spaces_are_searched_with_a_short_candidate_list(tmp_path, frames):
+    """A degraded still lands close to its source (what lets the builtin space use HNSW ef 64 and
+    stay exact, benchmarks/search.py); text-queried spaces keep the long list; a library made
+    with the old setting is reconfigured when it is opened."""
+    from dam.encoders.base import ImageEncoder
+    from dam.encoders.builtin import BuiltinEncoder
+    from dam.store import VectorStore
+
+    enc = load_image_encoder(Settings())
+    sims = np.sum(enc.embed_images([degrade(f) for f in frames]) * enc.embed_images(frames), axis=1)
+    assert sims.min() > 0.7, sims
+    settings = Settings(data_dir=tmp_path / "data")
+    VectorStore(settings).client.create_collection(  # as an earlier version made it
+        "l1-builtin-v1", configuration={"hnsw": {"space": "cosine", "ef_search": 400}}, embedding_function=None)
+    store = VectorStore(settings)
+    store.upsert("l1", BuiltinEncoder.key, ["a:l1:0"], enc.embed_images(frames[:1]), [{"asset_id": "a", "t": 0.0}])
+    assert store.query("l1", BuiltinEncoder.key, enc.embed_images(frames[:1])[0], 1)[0].id == "a:l1:0"
+    ef = {c.name: c.configuration["hnsw"]["ef_search"] for c in (store._col("l1", BuiltinEncoder.key),
+                                                               store._col("text", "minilm-l6"))}
+    assert ef == {"l1-builtin-v1": BuiltinEncoder.search_ef, "text-minilm-l6": ImageEncoder.search_ef}
+    assert BuiltinEncoder.search_ef < ImageEncoder.search_ef
+
+
 def write_tiny_clip(tmp_path):
     """A real open_clip model, tiny enough to create here, saved as a checkpoint file."""
     import open_clip
