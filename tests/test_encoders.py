@@ -58,9 +58,9 @@ def test_picture_spaces_are_searched_with_a_short_candidate_list(tmp_path, frame
     sims = np.sum(enc.embed_images([degrade(f) for f in frames]) * enc.embed_images(frames), axis=1)
     assert sims.min() > 0.7, sims
     settings = Settings(data_dir=tmp_path / "data")
-    VectorStore(settings).client.create_collection(  # as an earlier version made it
-        "l1-builtin-v1", configuration={"hnsw": {"space": "cosine", "ef_search": 400}}, embedding_function=None)
     store = VectorStore(settings)
+    store.client.create_collection(  # as an earlier version made it
+        "l1-builtin-v1", configuration={"hnsw": {"space": "cosine", "ef_search": 400}}, embedding_function=None)
     store.upsert("l1", BuiltinEncoder.key, ["a:l1:0"], enc.embed_images(frames[:1]), [{"asset_id": "a", "t": 0.0}])
     assert store.query("l1", BuiltinEncoder.key, enc.embed_images(frames[:1])[0], 1)[0].id == "a:l1:0"
     ef = {c.name: c.configuration["hnsw"]["ef_search"] for c in (store._col("l1", BuiltinEncoder.key),
