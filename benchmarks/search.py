@@ -143,6 +143,6 @@ def run(sizes: tuple[int, ...] = (10_000, 100_000), clients: tuple[int, ...] = (
                                         "throughput_rps": round(len(lat) / wall, 1)}
             serve.shutdown()  # the next size gets its own port and a fresh proxy
             out[f"{n // 1000}k"] = {"vectors": n, "recall_at_10": round(recall, 3),
-                                    "recall_at_10_far_queries": round(far, 3), "ef_search": search_ef(BuiltinEncoder.key), "build_s": round(build_s, 1),
-                                    **runs}
+                                    "recall_at_10_far_queries": round(far, 3),
+                                    "ef_search": search_ef(BuiltinEncoder.key), "build_s": round(build_s, 1), **runs}
     return out
