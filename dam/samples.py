@@ -20,7 +20,7 @@ LOOKS: dict[str, str] = {
     "sierpinski": "sierpinski=s={w}x{h}:r={fps}:seed=3",
     "rgb": "rgbtestsrc=s={w}x{h}:r={fps},rotate=a=t/3:fillcolor=navy",
     "cells": "cellauto=s={w}x{h}:r={fps}:rule=110:seed=5,negate,colorchannelmixer=rr=0.2:gg=0.7:bb=1",
-    "sunset": "gradients=s={w}x{h}:r={fps}:c0=#ff7e00:c1=#3a0066:c2=#ffd000:x0=0:y0=0:x1={w}:y1={h}:speed=0.01",
+    "sunset": "gradients=s={w}x{h}:r={fps}:c0=#ff7e00:c1=#3a0066:c2=#ffd000:x0=0:y0=0:x1={w}:y1={h}:speed=0.01:seed=11",
 }
 
 Transition = Literal["cut", "dissolve", "fade"]
@@ -71,7 +71,7 @@ def make_video(path: Path, shots: list[Shot], fps: int = 25, size: tuple[int, in
             truth.append(Boundary(shot.transition_in, offset, offset + tf - 1))
             acc_frames += n - tf
     if noise:
-        acc = acc.filter("noise", alls=noise, allf="t")
+        acc = acc.filter("noise", alls=noise, allf="t", all_seed=1)  # same file every run
     audio = ffmpeg.input("sine=frequency=330:sample_rate=48000", f="lavfi", t=acc_frames / fps)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = ffmpeg.output(acc, audio, str(path), vcodec="libx264", preset="veryfast", crf=crf, pix_fmt="yuv420p",

@@ -46,6 +46,23 @@ def test_builtin_survives_crop_rescale_recompress(frames):
     assert margin.min() > 0.05
 
 
+def test_builtin_matches_flat_frames_by_colour_not_by_their_noise():
+    """A sky, a wall or a black frame has no structure, only sensor noise: its re-encoded copy
+    must still land on it, and a flat frame of another colour must not."""
+    enc = load_image_encoder(Settings())
+    rng = np.random.default_rng(0)
+
+    def flat(rgb):
+        noise = rng.integers(-6, 7, (224, 398, 3))
+        return np.clip(np.array(rgb) + noise, 0, 255).astype(np.uint8)
+
+    grey, grey_again, navy, black = (enc.embed_images([flat(c)])[0]
+                                     for c in ((128, 128, 128), (128, 128, 128), (20, 30, 90), (0, 0, 0)))
+    assert enc.embed_images([degrade(flat((128, 128, 128)))])[0] @ grey > 0.9
+    assert grey_again @ grey > 0.9
+    assert max(navy @ grey, black @ grey, black @ navy) < 0.5
+
+
 def test_picture_spaces_are_searched_with_a_short_candidate_list(tmp_path, frames):
     """A degraded still lands close to its source (what lets the builtin space use HNSW ef 64 and
     stay exact, benchmarks/search.py); text-queried spaces keep the long list; a library made
@@ -60,12 +77,12 @@ def test_picture_spaces_are_searched_with_a_short_candidate_list(tmp_path, frame
     settings = Settings(data_dir=tmp_path / "data")
     store = VectorStore(settings)
     store.client.create_collection(  # as an earlier version made it
-        "l1-builtin-v1", configuration={"hnsw": {"space": "cosine", "ef_search": 400}}, embedding_function=None)
+        "l1-builtin-v2", configuration={"hnsw": {"space": "cosine", "ef_search": 400}}, embedding_function=None)
     store.upsert("l1", BuiltinEncoder.key, ["a:l1:0"], enc.embed_images(frames[:1]), [{"asset_id": "a", "t": 0.0}])
     assert store.query("l1", BuiltinEncoder.key, enc.embed_images(frames[:1])[0], 1)[0].id == "a:l1:0"
     ef = {c.name: c.configuration["hnsw"]["ef_search"] for c in (store._col("l1", BuiltinEncoder.key),
                                                                store._col("text", "minilm-l6"))}
-    assert ef == {"l1-builtin-v1": BuiltinEncoder.search_ef, "text-minilm-l6": ImageEncoder.search_ef}
+    assert ef == {"l1-builtin-v2": BuiltinEncoder.search_ef, "text-minilm-l6": ImageEncoder.search_ef}
     assert BuiltinEncoder.search_ef < ImageEncoder.search_ef
 
 
@@ -115,7 +132,7 @@ def test_only_a_cheap_encoder_embeds_query_pictures_in_the_http_ingress():
     loaded by the ingress (no checkpoint is configured here, and nothing complains)."""
     from dam.encoders.base import cheap_image_encoder
 
-    assert cheap_image_encoder(Settings()).key == "builtin-v1"
+    assert cheap_image_encoder(Settings()).key == "builtin-v2"
     assert cheap_image_encoder(Settings(encoder="clip", clip_checkpoint=None)) is None
 
 

@@ -8,6 +8,7 @@ import pytest
 from conftest import make_settings
 from test_encoders import degrade
 
+from dam.encoders.builtin import BuiltinEncoder
 from dam.library import Library, _read_image
 from dam.search import Filters
 
@@ -162,7 +163,7 @@ def test_changing_encoder_reindexes_into_a_new_space(media, ray_cluster, tmp_pat
     assert report.indexed == 1 and a.encoder == lib.key and lib.key.startswith("clip-")
     _, vecs, _ = lib.store.vectors_of("l1", lib.key, a.id)
     assert vecs.shape[1] == 32 and np.allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-4)
-    assert lib.store.ids_of("l0", "builtin-v1", a.id) == []  # the old space no longer holds it
+    assert lib.store.ids_of("l0", BuiltinEncoder.key, a.id) == []  # the old space no longer holds it
     assert lib.search(text="gradients")  # text→visual search works with a CLIP space
     import torch
 
