@@ -77,12 +77,12 @@ def test_picture_spaces_are_searched_with_a_short_candidate_list(tmp_path, frame
     settings = Settings(data_dir=tmp_path / "data")
     store = VectorStore(settings)
     store.client.create_collection(  # as an earlier version made it
-        "l1-builtin-v2", configuration={"hnsw": {"space": "cosine", "ef_search": 400}}, embedding_function=None)
+        f"l1-{BuiltinEncoder.key}", configuration={"hnsw": {"space": "cosine", "ef_search": 400}}, embedding_function=None)
     store.upsert("l1", BuiltinEncoder.key, ["a:l1:0"], enc.embed_images(frames[:1]), [{"asset_id": "a", "t": 0.0}])
     assert store.query("l1", BuiltinEncoder.key, enc.embed_images(frames[:1])[0], 1)[0].id == "a:l1:0"
     ef = {c.name: c.configuration["hnsw"]["ef_search"] for c in (store._col("l1", BuiltinEncoder.key),
                                                                store._col("text", "minilm-l6"))}
-    assert ef == {"l1-builtin-v2": BuiltinEncoder.search_ef, "text-minilm-l6": ImageEncoder.search_ef}
+    assert ef == {f"l1-{BuiltinEncoder.key}": BuiltinEncoder.search_ef, "text-minilm-l6": ImageEncoder.search_ef}
     assert BuiltinEncoder.search_ef < ImageEncoder.search_ef
 
 
@@ -131,8 +131,9 @@ def test_only_a_cheap_encoder_embeds_query_pictures_in_the_http_ingress():
     it in place; a model such as CLIP stays in the batched QueryEncoder deployment and is never
     loaded by the ingress (no checkpoint is configured here, and nothing complains)."""
     from dam.encoders.base import cheap_image_encoder
+    from dam.encoders.builtin import BuiltinEncoder
 
-    assert cheap_image_encoder(Settings()).key == "builtin-v2"
+    assert cheap_image_encoder(Settings()).key == BuiltinEncoder.key
     assert cheap_image_encoder(Settings(encoder="clip", clip_checkpoint=None)) is None
 
 
