@@ -32,6 +32,27 @@ def test_offset_within_5_ms_in_either_order(shoot, ref, clip):
     assert hi - lo > 5  # partial overlaps: the overlap is part of the clip
 
 
+def test_a_matching_clip_is_decoded_only_where_the_sync_looks(shoot, monkeypatch):
+    """The reference is read whole (every lag is searched), the clip in one chunk and the
+    windows at the ends of the overlap: most of a clip that matches is never decoded."""
+    from dam.audio.load import AudioReader
+
+    decoded: dict[str, float] = {}
+    real_read = AudioReader.read
+
+    def counting_read(self, rate, start=0.0, duration=None):
+        x = real_read(self, rate, start, duration)
+        decoded[self.path.name] = decoded.get(self.path.name, 0.0) + len(x) / rate
+        return x
+
+    monkeypatch.setattr(AudioReader, "read", counting_read)
+    r = sync_pair(shoot["a"], shoot["b"])
+    assert r.matched and abs(r.offset - truth("a", "b")) < 0.005
+    clip_seconds = CAMS["b"].seconds
+    assert decoded[shoot["b"].name] < 0.6 * clip_seconds, decoded
+    assert decoded[shoot["a"].name] >= CAMS["a"].seconds - 0.1, decoded
+
+
 def test_drift_is_reported_in_ppm(shoot):
     r = sync_pair(shoot["a"], shoot["c"])
     assert r.drift_ppm is not None and abs(r.drift_ppm - 80) < 15, r.drift_ppm
@@ -116,6 +137,22 @@ def test_windows_are_read_by_seeking_at_the_same_place(shoot, cam, start):
     assert abs(gcc_phat(same, part, 8000, (150, 3800), (-40, 40)).lag) <= 0.5
     settled = slice(400, None)  # an AAC decoder needs a frame of pre-roll after a seek
     assert np.corrcoef(part[settled], same[settled])[0, 1] > 0.9
+
+
+@pytest.mark.parametrize("cam", ["b", "c"])
+def test_one_open_file_reads_windows_in_any_order(shoot, cam):
+    """Forwards, backwards and back to the start in one open file: each window is that stretch
+    of the whole decode (the sync reads its windows this way, a seek each, not an open)."""
+    from dam.audio.load import AudioReader
+
+    whole = load_audio(shoot[cam], 8000)
+    with AudioReader(shoot[cam], fast=True) as reader:
+        for start in (17.3, 4.0, 0.0, 30.5):
+            part = reader.read(8000, start, 2.0)
+            assert len(part) == 16000
+            same = whole[int(start * 8000):int(start * 8000) + 16000]
+            assert abs(gcc_phat(same, part, 8000, (150, 3400), (-40, 40)).lag) <= 0.5
+            assert np.corrcoef(part[400:], same[400:])[0, 1] > 0.9
 
 
 def test_audio_the_header_does_not_describe_is_probed_in_full(tmp_path, shoot):

@@ -7,7 +7,7 @@ before them and dropping the samples up to their start, never by decoding everyt
 
 from __future__ import annotations
 
-import contextlib
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,32 +28,72 @@ def stream_audio(path: str | Path, rate: int, start: float = 0.0, duration: floa
                  stream: int = 0, block_seconds: float = 30.0) -> Iterator[np.ndarray]:
     """Blocks of float32 samples in [-1, 1] of audio stream `stream`, mono at `rate`, from `start`
     for `duration` seconds (default: to the end). Decoded in this process by FFmpeg's libraries
-    (PyAV): no process to start per file or window, which is most of the cost of a short clip.
-    The file is opened as a Python file object, so no name is ever read as a protocol or option."""
-    import av
+    (PyAV): no process to start per file or window, which is most of the cost of a short clip."""
+    with AudioReader(path, stream) as reader:
+        yield from reader.blocks(rate, start, duration, block_seconds)
 
-    path = Path(path)
-    if not path.is_file():
-        raise AudioError(f"{path}: no such file")
-    block = max(1, int(block_seconds * rate))
-    remaining = None if duration is None else max(0, int(round(duration * rate)))
-    try:
-        with open(path, "rb") as fh, _open(fh, stream) as container:
-            if len(container.streams.audio) <= stream:
-                raise AudioError(f"{path.name}: no audio stream")
-            st = container.streams.audio[stream]
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=int(rate))
+
+class AudioReader:
+    """One file held open for several reads: a window read by seeking in an open file costs a
+    fraction of opening it again. The file is opened as a Python file object, so no name is ever
+    read as a protocol or option. `fast`: see FAST_RESAMPLER."""
+
+    def __init__(self, path: str | Path, stream: int = 0, fast: bool = False):
+        import av
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise AudioError(f"{self.path}: no such file")
+        self._options = FAST_RESAMPLER if fast else None
+        self._fh = open(self.path, "rb")
+        try:
+            self._container = _open(self._fh, stream)
+            if len(self._container.streams.audio) <= stream:
+                raise AudioError(f"{self.path.name}: no audio stream")
+        except AudioError:
+            self.close()
+            raise
+        except (av.FFmpegError, EOFError, ValueError, OSError) as e:
+            self.close()
+            raise AudioError(f"{self.path.name}: {e}") from None
+        self._stream = self._container.streams.audio[stream]
+        self._moved = False
+
+    @property
+    def duration(self) -> float:
+        """Seconds, from the stream's header (the container's when the stream has none); 0 if unknown."""
+        st = self._stream
+        if st.duration and st.time_base:
+            return float(st.duration * st.time_base)
+        return float(self._container.duration or 0) / 1e6
+
+    def read(self, rate: int, start: float = 0.0, duration: float | None = None) -> np.ndarray:
+        chunks = list(self.blocks(rate, start, duration, block_seconds=CHUNK_BYTES / 4 / rate))
+        return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+
+    def blocks(self, rate: int, start: float = 0.0, duration: float | None = None,
+               block_seconds: float = 30.0) -> Iterator[np.ndarray]:
+        import av
+
+        container, st = self._container, self._stream
+        block = max(1, int(block_seconds * rate))
+        remaining = None if duration is None else max(0, int(round(duration * rate)))
+        try:
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=int(rate), options=self._options)
             skip = 0
-            if start > 0:  # lands on a packet at or before `start`; the samples before it are dropped
-                container.seek(int(start / st.time_base), stream=st, backward=True)
+            if start > 0 or self._moved:  # lands on a packet at or before `start`; the samples before it are dropped
+                container.seek(int(max(0.0, start - PREROLL) / st.time_base), stream=st, backward=True)
+            self._moved = True
             pending: list[np.ndarray] = []
             held = 0
-            first = True
-            for frame in _batched(_frames(container, st), st.rate):
-                if first and frame is not None:
-                    first = False
-                    if start > 0:
-                        skip = max(0, int(round((start - float(frame.time or 0.0)) * rate)))
+            frames = _frames(container, st)
+            first = next(frames)
+            if first is not None and start > 0:
+                skip = max(0, int(round((start - float(first.time or 0.0)) * rate)))
+            limit = None  # input samples up to the window's end, and a little for the resampler's delay
+            if duration is not None and first is not None:
+                limit = int((duration + skip / rate + 0.01) * first.sample_rate) + 1
+            for frame in _batched(itertools.chain([first], frames), limit=limit):
                 for out in resampler.resample(frame):
                     x = out.to_ndarray().reshape(-1)
                     if skip:
@@ -72,10 +112,33 @@ def stream_audio(path: str | Path, rate: int, start: float = 0.0, duration: floa
                     break
             if pending:
                 yield np.concatenate(pending).astype(np.float32, copy=False)
-    except AudioError:
-        raise
-    except (av.FFmpegError, EOFError, ValueError, OSError) as e:
-        raise AudioError(f"{path.name}: {e}") from None
+        except AudioError:
+            raise
+        except (av.FFmpegError, EOFError, ValueError, OSError) as e:
+            raise AudioError(f"{self.path.name}: {e}") from None
+
+    def close(self) -> None:
+        if getattr(self, "_container", None) is not None:
+            self._container.close()
+            self._container = None
+        self._fh.close()
+
+    def __enter__(self) -> AudioReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# libswresample for callers that use only the lower 90% of the band (sync): a filter a quarter
+# as long (rolling off in the top 10%), and 128 filter phases instead of 1024 (a phase error of
+# 1/256 of a sample), used exactly where the rate ratio needs no more (44.1 -> 8 kHz: 80).
+# Setting up the filter bank was most of the cost of a short window.
+FAST_RESAMPLER = {"filter_size": "8", "phase_shift": "7", "exact_rational": "1"}
+
+# After a seek, an MDCT codec (AAC, Opus) needs one frame to overlap with before its output is
+# right: windows are decoded from this much earlier and the extra samples dropped.
+PREROLL = 0.05
 
 
 # Demuxer options. probesize: the header of WAV/FLAC/MP4/MKV/Ogg (FFmpeg's default, 5 MB, reads
@@ -83,7 +146,6 @@ def stream_audio(path: str | Path, rate: int, start: float = 0.0, duration: floa
 OPEN_OPTIONS = {"probesize": "65536", "max_size": "65536"}
 
 
-@contextlib.contextmanager
 def _open(fh, stream: int):
     """The container, probed only as far as its header: FFmpeg's default probe decodes up to
     5 MB, which for a WAV file is most of it (10 ms of a 60 s clip's 25). A stream whose
@@ -96,45 +158,34 @@ def _open(fh, stream: int):
         container.close()
         fh.seek(0)
         container = av.open(fh, mode="r")
-    try:
-        yield container
-    finally:
-        container.close()
+    return container
 
 
-def _batched(frames, rate: int, seconds: float = 1.0):
-    """Decoded frames joined into frames of about `seconds`: a codec frame is 1024 samples (AAC)
-    or 8 KB (PCM), and handing each to the resampler on its own costs more than decoding it.
-    A change of format, layout or rate starts a new batch; None (the flush) passes through."""
+def _batched(frames, seconds: float = 1.0, limit: int | None = None):
+    """Decoded frames joined into frames of about `seconds` in an AudioFifo (in C): a codec frame
+    is 1024 samples (AAC) or 8 KB (PCM), and handing each to the resampler on its own, or
+    through numpy, costs more than decoding it. None (the flush) ends the batches and passes on;
+    so does having taken `limit` samples (a window: nothing past it is decoded). A change of
+    format or rate mid-stream is an error (ValueError), as it is for the resampler."""
     import av
 
-    held: list = []
-    size = 0
-
-    def joined():
-        if len(held) == 1:
-            return held[0]
-        f0 = held[0]
-        out = av.AudioFrame.from_ndarray(np.concatenate([f.to_ndarray() for f in held], axis=1),
-                                         format=f0.format.name, layout=f0.layout.name)
-        out.sample_rate, out.pts, out.time_base = f0.sample_rate, f0.pts, f0.time_base
-        return out
-
+    fifo = None
+    taken = 0
     for frame in frames:
-        if held and (frame is None or (frame.format.name, frame.layout.name, frame.sample_rate)
-                     != (held[0].format.name, held[0].layout.name, held[0].sample_rate)):
-            yield joined()
-            held, size = [], 0
         if frame is None:
-            yield None
-            continue
-        held.append(frame)
-        size += frame.samples
-        if size >= seconds * (frame.sample_rate or rate):
-            yield joined()
-            held, size = [], 0
-    if held:
-        yield joined()
+            break
+        frame.pts = None  # the FIFO checks timestamps run on from 0, which they do not after a seek
+        if fifo is None:
+            fifo = av.AudioFifo()
+        fifo.write(frame)
+        taken += frame.samples
+        if limit is not None and taken >= limit:
+            break
+        if fifo.samples >= seconds * frame.sample_rate:
+            yield fifo.read()
+    if fifo is not None and fifo.samples:
+        yield fifo.read()
+    yield None
 
 
 def _frames(container, st):

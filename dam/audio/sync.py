@@ -3,23 +3,35 @@ and how fast its clock drifts.
 
 Two stages, both GCC-PHAT (cross-correlation with the cross-spectrum whitened to unit
 magnitude, so mic colouring, gain and rate differences cancel and the peak is sharp):
-1. coarse: up to 8 chunks of the clip, each against the whole reference at <= 2 kHz (a rate
-   chosen so the FFT stays within 2^23 points: memory is bounded, not proportional to length). Chunks keep
-   drift from smearing the peak on long takes and let a clip overlap the reference only partly.
-2. fine: windows spread along the overlap at 8 kHz, each searched within a few ms of the coarse
-   line, peak refined to a fraction of a sample with a parabola. A line through the window
-   offsets gives the offset at clip time 0 and the drift in ppm.
+1. coarse: 15 s chunks of the clip, each against the whole reference at <= 2 kHz (a rate chosen
+   so the FFT stays within 2^23 points: memory is bounded, not proportional to length). Chunks
+   keep drift from smearing the peak on long takes and let a clip overlap the reference only
+   partly. They are read by seeking, middle first, and the search stops once the matching ones
+   pin the line down (one chunk for a clip short enough that drift cannot move its ends by more
+   than 50 ms, else three): most of a clip that matches is never decoded. Audio that does not
+   match is read in every chunk before the answer is "no match".
+2. fine: 2 s windows at 8 kHz at both ends of the overlap (they pin the drift down) and between
+   them inside the chunk already decoded, each searched within a few ms of the coarse line, peak
+   refined to a fraction of a sample with a parabola. A line through the window offsets gives
+   the offset at clip time 0 and the drift in ppm. If no window agrees, every chunk is read and
+   the windows spread over the whole overlap.
+
+The reference is decoded whole (at the coarse rate) in a second thread while the clip's first
+chunk is decoded in this one; FFmpeg decodes and resamples without holding the GIL.
 
 Confidence: under "no common audio" the whitened correlation values are close to i.i.d.
 Gaussian, so the peak's robust z-score says how likely chance is; with N lags searched the
 Bonferroni bound p <= N * Q(z) gives confidence = 1 - p. Voices and tonal music have heavier
 tails than that (their harmonics line up at many lags), so a match also needs the peak to stand
-out from its runner-up: peak_ratio >= 2.5 (measured: unrelated pairs <= 1.7, true pairs at
-12 dB SNR with 80 ppm drift >= 3.1; benchmarks/sync.py). Otherwise the answer is "no match"."""
+out from its runner-up: peak_ratio >= 2.5 (measured with 15 s chunks: unrelated pairs <= 1.74,
+true pairs at 12 dB SNR >= 5.98; benchmarks/sync.py). Otherwise the answer is "no match"."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,24 +39,26 @@ import numpy as np
 from pydantic import BaseModel
 from scipy import fft as sfft
 from scipy.signal import firwin, resample_poly, upfirdn
-from scipy.stats import norm
+from scipy.special import ndtr
 
-from dam.audio.load import TooLong, audio_duration, load_audio
+from dam.audio.load import AudioReader
 
 COARSE_RATE = 2000
 FINE_RATE = 8000
 MAX_FFT = 1 << 23  # coarse FFT length cap: 69 min of reference at 2 kHz, lower rates up to ~5.8 h
 MIN_COARSE_RATE = 400
-CHUNK_S = 30.0
+CHUNK_S = 15.0
 MAX_CHUNKS = 8
-WINDOW_S = 6.0
-MAX_WINDOWS = 8
-IN_MEMORY_S = 900.0  # files up to 15 min are decoded whole at the fine rate (29 MB); longer ones by window
+WINDOW_S = 2.0
+MAX_WINDOWS = 5
+MERGE_GAP = 2.0  # windows closer than this are decoded in one read (s)
 MAX_DRIFT = 500e-6  # clocks further apart than this are not cameras of one shoot
 FINE_BAND = (150.0, 3800.0)
 COARSE_BAND = (100.0, 950.0)
-MIN_PEAK_RATIO = 2.5  # unrelated audio measured <= 1.7 (speech, tonal music, noise); hard true matches >= 3.1
+MIN_PEAK_RATIO = 2.5  # unrelated audio measured <= 1.74 (speech, tonal music, noise); hard true matches >= 5.98
 MIN_OVERLAP = 0.5  # a coarse chunk must overlap the reference by half its length
+ONE_CHUNK_DRIFT = 0.05  # one matching chunk is enough when the drift cannot move the clip's ends further (s)
+SILENCE = 1e-5  # RMS of a chunk below which it is silence (-100 dBFS)
 
 
 class SyncResult(BaseModel):
@@ -72,39 +86,98 @@ class Peak:
 
 
 class Track:
-    """One file's audio: the coarse signal in memory, fine windows from memory or by seeking."""
+    """One file's audio, decoded only where the sync looks: the reference whole at the coarse
+    rate (it is searched at every lag), a clip in the chunks asked for, and both in fine windows
+    read by seeking. An open file, so each read is a seek, not an open."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._fine: np.ndarray | None = None
-        try:
-            self._fine = load_audio(self.path, FINE_RATE, limit=IN_MEMORY_S)
-        except TooLong:
-            pass
-        if self._fine is not None:
-            self.rate = COARSE_RATE
-            self.coarse = _decimate(self._fine)
-            self.duration = len(self._fine) / FINE_RATE
-        else:  # long: the whole file only at the coarse rate its length allows
-            self.rate = coarse_rate_for(audio_duration(self.path))
-            self.coarse = load_audio(self.path, self.rate)
-            self.duration = len(self.coarse) / self.rate
+        self.reader = AudioReader(self.path, fast=True)
+        self.duration = self.reader.duration  # from the header until the file is read whole
+        self.coarse = np.zeros(0, np.float32)
+        self.rate = COARSE_RATE
+        self._spans: list[tuple[float, np.ndarray]] = []  # (start, samples at FINE_RATE) read as chunks
+        self._chunks: dict[tuple[float, float, int], np.ndarray] = {}
+        self._spectrum: tuple[int, np.ndarray] | None = None
 
-    def with_rate(self, rate: int) -> Track:
-        """The coarse signal at a lower rate (the pair's longest file sets it)."""
-        if rate < self.rate:
-            g = math.gcd(rate, self.rate)
-            self.coarse = resample_poly(self.coarse, rate // g, self.rate // g).astype(np.float32)
-            self.rate = rate
+    def load_whole(self, rate: int) -> Track:
+        self.rate = rate
+        self.coarse = self.reader.read(rate)
+        self.duration = len(self.coarse) / rate
         return self
+
+    def spectrum(self, n: int) -> np.ndarray:
+        """The coarse signal's spectrum at FFT length n (the same for every chunk searched in it)."""
+        if self._spectrum is None or self._spectrum[0] != n:
+            self._spectrum = (n, sfft.rfft(self.coarse, n))
+        return self._spectrum[1]
+
+    def chunk(self, start: float, seconds: float, rate: int) -> np.ndarray:
+        """Samples at `rate` from `start` (kept at FINE_RATE too, for fine windows inside it)."""
+        key = (start, seconds, rate)
+        if key not in self._chunks:
+            fine, _ = self.fine(start, seconds)
+            self._spans.append((start, fine))
+            self._chunks[key] = _to_rate(_decimate(fine), rate)
+        return self._chunks[key]
 
     def fine(self, start: float, seconds: float) -> tuple[np.ndarray, float]:
         """Samples at FINE_RATE from max(start, 0), and the time they really start at."""
         start = max(0.0, start)
-        if self._fine is not None:
-            i = int(round(start * FINE_RATE))
-            return self._fine[i:i + int(round(seconds * FINE_RATE))], i / FINE_RATE
-        return load_audio(self.path, FINE_RATE, start=start, duration=seconds), start
+        n = int(round(seconds * FINE_RATE))
+        for at, x in self._spans:
+            i = int(round((start - at) * FINE_RATE))
+            if 0 <= i and i + n <= len(x):
+                return x[i:i + n], at + i / FINE_RATE
+        return self.reader.read(FINE_RATE, start=start, duration=seconds), start
+
+    def windows(self, wanted: list[tuple[float, float]]) -> list[tuple[np.ndarray, float]]:
+        """`fine` of each (start, seconds); windows less than MERGE_GAP apart are decoded in one
+        read (a read has a fixed cost: the seek, the decoder's pre-roll, the resampler's set-up)."""
+        wanted = [(max(0.0, a), n) for a, n in wanted]
+        for group in _near(sorted(wanted), MERGE_GAP):
+            a, b = group[0][0], max(t + n for t, n in group)
+            if len(group) > 1 and not self._decoded(a, b - a):
+                self._spans.append((a, self.fine(a, b - a)[0]))
+        return [self.fine(a, n) for a, n in wanted]
+
+    def window_starts(self, start: float, end: float, win: float) -> list[float]:
+        """Where fine windows of `win` s go in [start, end]: spread evenly, but those between
+        the two ends (which pin the drift down) moved inside the stretch already decoded as a
+        chunk when they are not in one: windows there cost no decoding."""
+        count = max(1, min(MAX_WINDOWS, int((end - start) // win)))
+        even = [max(0.0, float(t)) for t in np.linspace(start, max(start, end - win), count)]
+        decoded = [(max(at, start), min(at + len(x) / FINE_RATE, end)) for at, x in self._spans]
+        decoded = [(a, b) for a, b in decoded if b - a >= win]
+        if count <= 2 or not decoded or all(self._decoded(t, win) for t in even):
+            return even
+        a, b = max(decoded, key=lambda r: r[1] - r[0])
+        return [even[0], *[float(t) for t in np.linspace(a, b - win, count - 2)], even[-1]]
+
+    def _decoded(self, start: float, seconds: float) -> bool:
+        return any(at <= start and start + seconds <= at + len(x) / FINE_RATE for at, x in self._spans)
+
+    def close(self) -> None:
+        self.reader.close()
+
+
+def _near(windows: list[tuple[float, float]], gap: float) -> list[list[tuple[float, float]]]:
+    """Sorted (start, seconds) windows grouped where each starts within `gap` of the one before's end."""
+    groups: list[list[tuple[float, float]]] = []
+    for w in windows:
+        if groups and w[0] - max(t + n for t, n in groups[-1]) <= gap:
+            groups[-1].append(w)
+        else:
+            groups.append([w])
+    return groups
+
+
+def _to_rate(coarse: np.ndarray, rate: int) -> np.ndarray:
+    """COARSE_RATE -> a lower coarse rate (the pair's longest file sets it)."""
+    if rate >= COARSE_RATE:
+        return coarse
+    g = math.gcd(rate, COARSE_RATE)
+    return resample_poly(coarse, rate // g, COARSE_RATE // g).astype(np.float32)
 
 
 _STEP = FINE_RATE // COARSE_RATE
@@ -208,34 +281,50 @@ def gcc_phat_many(items: list[tuple[np.ndarray, np.ndarray, tuple[int, int]]], r
 def _confidence(z: float, searched: int) -> float:
     if searched <= 0 or z <= 0:
         return 0.0
-    return float(max(0.0, 1.0 - searched * norm.sf(z)))
+    return float(max(0.0, 1.0 - searched * ndtr(-z)))
 
 
-def _coarse(ref: Track, clip: Track) -> tuple[list[tuple[float, float, float, float]], int]:
-    """(clip time, offset, z, peak ratio) of each chunk, and the lags searched in all."""
-    rate = ref.rate
-    a, b = ref.coarse, clip.coarse
-    size = min(len(b), int(CHUNK_S * rate))
+def _chunk_plan(clip: Track) -> tuple[float, list[float]]:
+    """The coarse chunks' length and start times, in the order they are read: middle first."""
+    seconds = min(clip.duration, CHUNK_S)
+    if seconds <= 0:
+        return 0.0, []
+    count = min(MAX_CHUNKS, math.ceil(clip.duration / seconds))
+    starts = np.linspace(0, clip.duration - seconds, count)
+    return seconds, [float(starts[i]) for i in sorted(range(count), key=lambda i: abs(i - (count - 1) / 2))]
+
+
+def _fft_length(ref: Track, clip: Track) -> int:
+    return sfft.next_fast_len(len(ref.coarse) + int(_chunk_plan(clip)[0] * ref.rate), real=True)
+
+
+def _coarse(ref: Track, clip: Track, min_confidence: float, early: bool
+            ) -> tuple[list[tuple[float, float, float, float]], int, bool]:
+    """(clip time, offset, z, peak ratio) of each chunk read, the lags searched in all the
+    chunks planned, and whether every planned chunk was read. With `early`, reading stops at
+    the first chunk that matches when the clip is short enough for one chunk to bound the drift,
+    else at the third."""
+    a, rate = ref.coarse, ref.rate
+    seconds, starts = _chunk_plan(clip)
+    size = int(seconds * rate)
     if size < rate or len(a) < rate:
-        return [], 0
-    count = min(MAX_CHUNKS, math.ceil(len(b) / size))
-    starts = np.linspace(0, len(b) - size, count).round().astype(int)
-    n = sfft.next_fast_len(len(a) + size, real=True)
-    spec = sfft.rfft(a, n)
-    mask = _band_mask(n, rate, COARSE_BAND)
-    floor = float(np.sqrt(np.mean(np.square(b, dtype=np.float64)))) * 1e-3 + 1e-7
-    starts = [s for s in starts  # silence says nothing
-              if np.sqrt(np.mean(np.square(b[s:s + size], dtype=np.float64))) >= floor]
-    found, searched = [], 0
-    per_batch = max(1, MAX_FFT // n)  # chunks transformed together, within the coarse memory bound
-    for i in range(0, len(starts), per_batch):
-        group = starts[i:i + per_batch]
-        corr = _whitened(spec, np.stack([b[s:s + size] for s in group]), n, mask)
-        for s, row in zip(group, corr):
-            p = _peak(row, -int(size * (1 - MIN_OVERLAP)), len(a) - int(size * MIN_OVERLAP), rate)
-            searched += p.searched
-            found.append(((s + size / 2) / rate, (p.lag - s) / rate, p.z, p.ratio))
-    return found, searched
+        return [], 0, True
+    n = _fft_length(ref, clip)
+    spec, mask = ref.spectrum(n), _band_mask(n, rate, COARSE_BAND)
+    lo, hi = -int(size * (1 - MIN_OVERLAP)), len(a) - int(size * MIN_OVERLAP)
+    searched = len(starts) * (hi - lo + 1)  # the bound counts every chunk that could have been searched
+    needed = 1 if MAX_DRIFT * clip.duration <= ONE_CHUNK_DRIFT else 3
+    found, matches = [], 0
+    for k, at in enumerate(starts):
+        b = clip.chunk(at, seconds, rate)[:size]
+        if len(b) < rate or np.sqrt(np.mean(np.square(b, dtype=np.float64))) < SILENCE:  # says nothing
+            continue
+        p = _peak(_whitened(spec, b, n, mask), lo, hi, rate)
+        found.append((at + len(b) / rate / 2, p.lag / rate - at, p.z, p.ratio))
+        matches += _confidence(p.z, searched) >= min_confidence and p.ratio >= MIN_PEAK_RATIO
+        if early and matches >= needed:
+            return found, searched, k == len(starts) - 1
+    return found, searched, True
 
 
 def _fit(t: np.ndarray, o: np.ndarray) -> tuple[float, float]:
@@ -245,25 +334,51 @@ def _fit(t: np.ndarray, o: np.ndarray) -> tuple[float, float]:
     return float(np.median(o - 0 * t)), 0.0
 
 
-def sync_pair(reference: str | Path, clip: str | Path, min_confidence: float = 0.999,
-              tracks: tuple[Track, Track] | None = None) -> SyncResult:
+def sync_pair(reference: str | Path, clip: str | Path, min_confidence: float = 0.999) -> SyncResult:
     """Where `clip` sits on `reference`'s timeline (either may start first, they may overlap
     only partly), or matched=False with the reason when their audio does not match."""
-    import time
-
     t0 = time.perf_counter()
-    out = SyncResult(clip=str(clip), reference=str(reference), matched=False)
-    ref, cl = tracks or (Track(reference), Track(clip))  # one after the other: decoding holds the GIL
-    rate = min(ref.rate, cl.rate, coarse_rate_for(ref.duration, cl.duration))
-    ref, cl = ref.with_rate(rate), cl.with_rate(rate)
-    chunks, searched = _coarse(ref, cl)
+    with contextlib.ExitStack() as files:
+        # Two threads: the reference's file is read in one while the clip's is in the other
+        # (FFmpeg's decoders and resampler run without the GIL).
+        pool = files.enter_context(ThreadPoolExecutor(1, thread_name_prefix="sync-ref"))
+        opening = pool.submit(Track, reference)
+        files.callback(lambda: opening.exception() is None and opening.result().close())
+        cl = files.enter_context(contextlib.closing(Track(clip)))
+        ref = opening.result()
+        if not cl.duration:  # the header does not say how long it is: read it whole first
+            cl.load_whole(COARSE_RATE)
+        rate = min(COARSE_RATE, coarse_rate_for(ref.duration, cl.duration))
+
+        def whole() -> None:
+            ref.load_whole(rate)
+            ref.spectrum(_fft_length(ref, cl))
+
+        loading = pool.submit(whole)
+        seconds, starts = _chunk_plan(cl)
+        if starts:
+            cl.chunk(starts[0], seconds, rate)
+        loading.result()
+        out, complete = _match(ref, cl, min_confidence, pool, early=True)
+        if out.matched and not out.windows and not complete:  # no fine window agreed: look at every chunk
+            out, _ = _match(ref, cl, min_confidence, pool, early=False)
+    out.clip, out.reference = str(clip), str(reference)
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def _match(ref: Track, cl: Track, min_confidence: float, pool: ThreadPoolExecutor, early: bool
+           ) -> tuple[SyncResult, bool]:
+    """The coarse search, then the fine windows along its line; and whether every chunk was read."""
+    out = SyncResult(clip="", reference="", matched=False)
+    rate = ref.rate
+    chunks, searched, complete = _coarse(ref, cl, min_confidence, early)
     best = max(chunks, key=lambda c: c[2]) if chunks else (0, 0, 0.0, 0.0)
     out.psr, out.peak_ratio = round(best[2], 2), round(best[3], 2)
     out.confidence = round(_confidence(best[2], searched), 6)
     if not chunks or out.confidence < min_confidence or out.peak_ratio < MIN_PEAK_RATIO:
         out.reason = "no match: the audio has nothing in common" if chunks else "no match: too short or silent"
-        out.seconds = time.perf_counter() - t0
-        return out
+        return out, complete
     # Chunks that clear the bar on their own and agree with the best one (within the drift two cameras can have).
     good = [c for c in chunks if _confidence(c[2], searched) >= min_confidence and c[3] >= MIN_PEAK_RATIO]
     top = max(good, key=lambda c: c[2])
@@ -273,17 +388,19 @@ def sync_pair(reference: str | Path, clip: str | Path, min_confidence: float = 0
     start = max(0.0, -icpt)
     end = min(cl.duration, (ref.duration - icpt) / (1 + slope))
     out.overlap = (round(start, 3), round(end, 3))
-    # Fine windows spread over the overlap, each searched within `margin` of the coarse line.
+    # Fine windows spread over the overlap, each searched within `margin` of the coarse line;
+    # the reference's windows are read in the other thread.
     win = min(WINDOW_S, max(0.5, end - start))
-    count = max(1, min(MAX_WINDOWS, int((end - start) // win)))
+    clip_at = cl.window_starts(start, end, win)
+    expect = [icpt + slope * (t + win / 2) for t in clip_at]
+    refs = pool.submit(ref.windows, [(t + e - margin, win + 2 * margin) for t, e in zip(clip_at, expect)])
+    clips = cl.windows([(t, win) for t in clip_at])
+    refs = refs.result()
     windows, items = [], []
-    for t in np.linspace(start, max(start, end - win), count):
-        c, c_at = cl.fine(t, win)
-        expect = icpt + slope * (c_at + win / 2)
-        r, r_at = ref.fine(c_at + expect - margin, win + 2 * margin)
+    for (c, c_at), (r, r_at), e in zip(clips, refs, expect):
         if len(c) < FINE_RATE // 4 or len(r) < len(c):
             continue
-        centre = int(round((c_at + expect - r_at) * FINE_RATE))
+        centre = int(round((c_at + e - r_at) * FINE_RATE))
         reach = int(margin * FINE_RATE)
         windows.append((c_at, r_at))
         items.append((r, c, (centre - reach, centre + reach)))
@@ -308,5 +425,4 @@ def sync_pair(reference: str | Path, clip: str | Path, min_confidence: float = 0
     out.drift_ppm = round(slope * 1e6, 2) if len(t_arr) >= 3 and np.ptp(t_arr) >= 10 else None
     out.windows = int(len(t_arr)) if zs else 0
     out.error_ms = round(float(np.sqrt(np.mean(resid ** 2))) * 1e3, 4)
-    out.seconds = time.perf_counter() - t0
-    return out
+    return out, complete
