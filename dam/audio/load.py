@@ -1,8 +1,8 @@
 """Decode the audio of any media file to mono float32 at a fixed rate, with FFmpeg's libraries.
 
-libswresample resamples (so 44.1 kHz and 48 kHz cameras meet at one rate) and downmixes frame
-by frame, so memory is the decoded result at the *requested* rate and nothing more: a 2-hour
-file at 2 kHz is 58 MB whatever its source rate. Windows are read by seeking to the packet
+libswresample resamples (so 44.1 kHz and 48 kHz cameras meet at one rate) and downmixes about
+a second at a time, so memory is the decoded result at the *requested* rate and nothing more: a
+2-hour file at 2 kHz is 58 MB whatever its source rate. Windows are read by seeking to the packet
 before them and dropping the samples up to their start, never by decoding everything."""
 
 from __future__ import annotations
@@ -18,10 +18,6 @@ CHUNK_BYTES = 1 << 20
 
 class AudioError(RuntimeError):
     """The file has no audio that can be decoded; the message says why."""
-
-
-class TooLong(AudioError):
-    """More samples than the caller's limit: it should read windows instead."""
 
 
 def stream_audio(path: str | Path, rate: int, start: float = 0.0, duration: float | None = None,
@@ -45,7 +41,11 @@ class AudioReader:
         if not self.path.is_file():
             raise AudioError(f"{self.path}: no such file")
         self._options = FAST_RESAMPLER if fast else None
-        self._fh = open(self.path, "rb")
+        self._container = None
+        try:
+            self._fh = open(self.path, "rb")
+        except OSError as e:
+            raise AudioError(f"{self.path.name}: {e.strerror}") from None
         try:
             self._container = _open(self._fh, stream)
             if len(self._container.streams.audio) <= stream:
@@ -118,7 +118,7 @@ class AudioReader:
             raise AudioError(f"{self.path.name}: {e}") from None
 
     def close(self) -> None:
-        if getattr(self, "_container", None) is not None:
+        if self._container is not None:
             self._container.close()
             self._container = None
         self._fh.close()
@@ -230,17 +230,10 @@ def _silence(st, samples: int):
 
 
 def load_audio(path: str | Path, rate: int, start: float = 0.0, duration: float | None = None,
-               stream: int = 0, limit: float | None = None) -> np.ndarray:
-    """The samples of `stream_audio` in one array. With `limit` (seconds), stop reading and raise
-    TooLong as soon as the audio is longer: the caller should read windows instead."""
-    chunks: list[np.ndarray] = []
-    got = 0
-    for block in stream_audio(path, rate, start, duration, stream, block_seconds=CHUNK_BYTES / 4 / rate):
-        got += len(block)
-        if limit is not None and got > limit * rate:
-            raise TooLong(f"{Path(path).name}: longer than {limit:.0f} s")
-        chunks.append(block)
-    return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+               stream: int = 0) -> np.ndarray:
+    """The samples of `stream_audio` in one array."""
+    with AudioReader(path, stream) as reader:
+        return reader.read(rate, start, duration)
 
 
 def audio_duration(path: str | Path) -> float:
