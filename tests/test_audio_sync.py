@@ -60,6 +60,51 @@ def test_drift_is_reported_in_ppm(shoot):
     assert steady.drift_ppm is not None and abs(steady.drift_ppm) < 15, steady.drift_ppm
 
 
+# cam b as other recorders write it: (file name, ffmpeg output options)
+CONTAINERS = {
+    "mp3": ("b.mp3", ["-c:a", "libmp3lame"]),  # encoder delay in the LAME header: timestamps start late
+    "ogg-opus": ("b.ogg", ["-c:a", "libopus"]),  # pre-skip: a seek back to 0 lands before the first sample
+    # timestamps start at 1.4 s; PCM as broadcast carries it (AAC's priming is not signalled in TS)
+    "mpeg-ts": ("b.ts", ["-c:a", "s302m", "-strict", "-2", "-ar", "48000", "-ac", "2", "-f", "mpegts"]),
+    "webm-opus": ("b.webm", ["-c:a", "libopus"]),  # Matroska: timestamps in whole ms, read from the start
+    "mpeg-ps": ("b.vob", ["-c:a", "pcm_dvd", "-f", "vob"]),  # seeks 50-90 ms off: read from the start
+    "short": ("b_short.wav", ["-t", "18", "-c:a", "pcm_s16le"]),  # so short that drift barely widens the search
+}
+
+
+@pytest.fixture(scope="module")
+def recorders(shoot, tmp_path_factory) -> dict[str, object]:
+    d = tmp_path_factory.mktemp("recorders")
+    for name, args in CONTAINERS.values():
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(shoot["b"]), *args, str(d / name)], check=True)
+    return {k: d / name for k, (name, _) in CONTAINERS.items()}
+
+
+@pytest.mark.parametrize("kind", list(CONTAINERS))
+def test_every_container_syncs_to_the_sample_with_its_fine_windows(shoot, recorders, kind):
+    """Fine windows are read by seeking only where the container's seeks land on the sample
+    (its start time allowed for); elsewhere the file is read from the start. Either way every
+    window agrees with the line, so there is no false drift and the offset is the WAV's."""
+    r = sync_pair(shoot["a"], recorders[kind])
+    assert r.matched, r.reason
+    assert abs(r.offset - truth("a", "b")) < 0.002, r.offset - truth("a", "b")
+    assert r.windows >= 3 and r.error_ms < 0.1, (r.windows, r.error_ms)
+    assert r.drift_ppm is None or abs(r.drift_ppm) < 15, r.drift_ppm
+
+
+@pytest.mark.parametrize("kind", ["mp3", "ogg-opus", "mpeg-ts"])
+def test_seeks_land_on_the_sample_in_containers_read_by_seeking(recorders, kind):
+    from dam.audio.load import AudioReader
+
+    with AudioReader(recorders[kind]) as reader:
+        assert reader.exact_seek
+        whole = reader.read(8000)
+        for start in (17.3, 4.0, 0.0):
+            part = reader.read(8000, start, 2.0)
+            same = whole[int(start * 8000):int(start * 8000) + 16000]
+            assert abs(gcc_phat(same, part, 8000, (150, 3400), (-40, 40)).lag) <= 0.5, start
+
+
 @pytest.mark.parametrize("other", ["unrelated", "music"])
 def test_unrelated_audio_is_no_match_not_a_number(shoot, other):
     r = sync_pair(shoot["a"], shoot[other])

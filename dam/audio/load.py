@@ -56,7 +56,11 @@ class AudioReader:
         except (av.FFmpegError, EOFError, ValueError, OSError) as e:
             self.close()
             raise AudioError(f"{self.path.name}: {e}") from None
-        self._stream = self._container.streams.audio[stream]
+        self._index = stream
+        self._stream = st = self._container.streams.audio[stream]
+        # Time 0 is the stream's first sample, which is where a read from the start begins: an
+        # MPEG-TS stream's timestamps start anywhere, an MP3's after the encoder's delay.
+        self._origin = float(st.start_time * st.time_base) if st.start_time is not None and st.time_base else 0.0
         self._moved = False
 
     @property
@@ -66,6 +70,11 @@ class AudioReader:
         if st.duration and st.time_base:
             return float(st.duration * st.time_base)
         return float(self._container.duration or 0) / 1e6
+
+    @property
+    def exact_seek(self) -> bool:
+        """Whether a read that seeks starts on the sample asked for (see EXACT_SEEK)."""
+        return self._container.format.name in EXACT_SEEK
 
     def read(self, rate: int, start: float = 0.0, duration: float | None = None) -> np.ndarray:
         chunks = list(self.blocks(rate, start, duration, block_seconds=CHUNK_BYTES / 4 / rate))
@@ -80,16 +89,26 @@ class AudioReader:
         remaining = None if duration is None else max(0, int(round(duration * rate)))
         try:
             resampler = av.AudioResampler(format="flt", layout="mono", rate=int(rate), options=self._options)
-            skip = 0
-            if start > 0 or self._moved:  # lands on a packet at or before `start`; the samples before it are dropped
-                container.seek(int(max(0.0, start - PREROLL) / st.time_base), stream=st, backward=True)
+            seeks = start > 0 or self._moved
+            if seeks and start <= 0 and not self.exact_seek:  # opened again: its seek to 0 may not be exact either
+                self._container.close()
+                self._fh.seek(0)
+                self._container = container = _open(self._fh, self._index)
+                self._stream = st = container.streams.audio[self._index]
+                seeks = False
+            if seeks:  # lands on a packet at or before `start`; the samples before it are dropped
+                container.seek(int((self._origin + max(0.0, start - PREROLL)) / st.time_base), stream=st, backward=True)
             self._moved = True
             pending: list[np.ndarray] = []
             held = 0
             frames = _frames(container, st)
             first = next(frames)
-            if first is not None and start > 0:
-                skip = max(0, int(round((start - float(first.time or 0.0)) * rate)))
+            skip = 0
+            if seeks and first is not None and first.time is not None:
+                skip = int(round((self._origin + start - float(first.time)) * rate))
+                if skip < 0:  # the first packet starts after `start`: its place is kept with silence
+                    pending.append(np.zeros(-skip, np.float32))
+                    held, skip = -skip, 0
             limit = None  # input samples up to the window's end, and a little for the resampler's delay
             if duration is not None and first is not None:
                 limit = int((duration + skip / rate + 0.01) * first.sample_rate) + 1
@@ -135,6 +154,12 @@ class AudioReader:
 # 1/256 of a sample), used exactly where the rate ratio needs no more (44.1 -> 8 kHz: 80).
 # Setting up the filter bank was most of the cost of a short window.
 FAST_RESAMPLER = {"filter_size": "8", "phase_shift": "7", "exact_rational": "1"}
+
+# Containers whose seeks land where their timestamps say, to a fraction of a sample once the
+# stream's start time is allowed for (measured on each). Not in it: Matroska/WebM (timestamps in
+# whole ms: up to 0.7 ms off), MPEG-PS and ASF (50-90 ms off). Those are read from the start.
+EXACT_SEEK = frozenset({"wav", "w64", "aiff", "caf", "flac", "mp3", "aac", "ac3", "ogg", "avi", "mxf",
+                        "mpegts", "mov,mp4,m4a,3gp,3g2,mj2"})
 
 # After a seek, an MDCT codec (AAC, Opus) needs one frame to overlap with before its output is
 # right: windows are decoded from this much earlier and the extra samples dropped.

@@ -16,8 +16,9 @@ magnitude, so mic colouring, gain and rate differences cancel and the peak is sh
    the offset at clip time 0 and the drift in ppm. If no window agrees, every chunk is read and
    the windows spread over the whole overlap.
 
-The reference is decoded whole (at the coarse rate) in a second thread while the clip's first
-chunk is decoded in this one; FFmpeg decodes and resamples without holding the GIL.
+The reference is decoded whole: at FINE_RATE when it is at most 20 minutes long (its windows
+are then cut from it), else at the coarse rate. One thread: decoding in a second one measured
+slower (PyAV holds the GIL through much of it).
 
 Confidence: under "no common audio" the whitened correlation values are close to i.i.d.
 Gaussian, so the peak's robust z-score says how likely chance is; with N lags searched the
@@ -31,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +59,8 @@ MIN_PEAK_RATIO = 2.5  # unrelated audio measured <= 1.74 (speech, tonal music, n
 MIN_OVERLAP = 0.5  # a coarse chunk must overlap the reference by half its length
 ONE_CHUNK_DRIFT = 0.05  # one matching chunk is enough when the drift cannot move the clip's ends further (s)
 SILENCE = 1e-5  # RMS of a chunk below which it is silence (-100 dBFS)
+FINE_REACH = 0.06  # fine windows search at least +-this about the coarse line (s): _peak's guard is 25 ms
+WHOLE_FINE_S = 20 * 60.0  # a file read whole is decoded at FINE_RATE up to this long (38 MB), else at the coarse rate
 
 
 class SyncResult(BaseModel):
@@ -86,23 +88,31 @@ class Peak:
 
 
 class Track:
-    """One file's audio, decoded only where the sync looks: the reference whole at the coarse
-    rate (it is searched at every lag), a clip in the chunks asked for, and both in fine windows
-    read by seeking. An open file, so each read is a seek, not an open."""
+    """One file's audio, decoded only where the sync looks: the reference whole (it is searched
+    at every lag), a clip in the chunks asked for, and both in fine windows read by seeking. An open file, so each read is a seek, not an open. A file read whole that
+    is short enough is decoded at FINE_RATE and its windows cut from that. A container that
+    cannot seek to the sample (Matroska, MPEG-PS, ASF) is read from the start: whole, and when
+    it is long, once more up to its last fine window."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.reader = AudioReader(self.path, fast=True)
+        self.seekable = self.reader.exact_seek
         self.duration = self.reader.duration  # from the header until the file is read whole
         self.coarse = np.zeros(0, np.float32)
         self.rate = COARSE_RATE
-        self._spans: list[tuple[float, np.ndarray]] = []  # (start, samples at FINE_RATE) read as chunks
+        self._spans: list[tuple[float, np.ndarray]] = []  # (start, samples at FINE_RATE) already decoded
         self._chunks: dict[tuple[float, float, int], np.ndarray] = {}
         self._spectrum: tuple[int, np.ndarray] | None = None
 
     def load_whole(self, rate: int) -> Track:
         self.rate = rate
-        self.coarse = self.reader.read(rate)
+        if 0 < self.duration <= WHOLE_FINE_S:
+            fine = self.reader.read(FINE_RATE)
+            self._spans = [(0.0, fine)]
+            self.coarse = _to_rate(_decimate(fine), rate)
+        else:
+            self.coarse = self.reader.read(rate)
         self.duration = len(self.coarse) / rate
         return self
 
@@ -116,9 +126,14 @@ class Track:
         """Samples at `rate` from `start` (kept at FINE_RATE too, for fine windows inside it)."""
         key = (start, seconds, rate)
         if key not in self._chunks:
-            fine, _ = self.fine(start, seconds)
-            self._spans.append((start, fine))
-            self._chunks[key] = _to_rate(_decimate(fine), rate)
+            if self.seekable or not len(self.coarse) or self._decoded(start, seconds):
+                fine, at = self.fine(start, seconds)
+                if not self._decoded(at, len(fine) / FINE_RATE):
+                    self._spans.append((at, fine))
+                self._chunks[key] = _to_rate(_decimate(fine), rate)
+            else:  # cut from the whole file at the coarse rate
+                i = int(round(start * self.rate))
+                self._chunks[key] = _to_rate(self.coarse[i:i + int(round(seconds * self.rate))], rate)
         return self._chunks[key]
 
     def fine(self, start: float, seconds: float) -> tuple[np.ndarray, float]:
@@ -127,7 +142,7 @@ class Track:
         n = int(round(seconds * FINE_RATE))
         for at, x in self._spans:
             i = int(round((start - at) * FINE_RATE))
-            if 0 <= i and i + n <= len(x):
+            if 0 <= i and (i + n <= len(x) or not self.seekable and i < len(x)):  # (or the file ends first)
                 return x[i:i + n], at + i / FINE_RATE
         return self.reader.read(FINE_RATE, start=start, duration=seconds), start
 
@@ -135,7 +150,12 @@ class Track:
         """`fine` of each (start, seconds); windows less than MERGE_GAP apart are decoded in one
         read (a read has a fixed cost: the seek, the decoder's pre-roll, the resampler's set-up)."""
         wanted = [(max(0.0, a), n) for a, n in wanted]
-        for group in _near(sorted(wanted), MERGE_GAP):
+        missing = [w for w in wanted if not self._decoded(*w)]
+        if missing and not self.seekable:  # one read from the start, keeping only the windows
+            end = max(a + n for a, n in missing)
+            self._spans += _cut(self.reader.blocks(FINE_RATE, 0.0, end, block_seconds=10.0), missing)
+            missing = []
+        for group in _near(sorted(missing), MERGE_GAP):
             a, b = group[0][0], max(t + n for t, n in group)
             if len(group) > 1 and not self._decoded(a, b - a):
                 self._spans.append((a, self.fine(a, b - a)[0]))
@@ -159,6 +179,19 @@ class Track:
 
     def close(self) -> None:
         self.reader.close()
+
+
+def _cut(blocks, wanted: list[tuple[float, float]]) -> list[tuple[float, np.ndarray]]:
+    """(start, samples) of each (start, seconds) window, cut from consecutive FINE_RATE blocks."""
+    bounds = [(int(round(a * FINE_RATE)), int(round((a + n) * FINE_RATE))) for a, n in wanted]
+    parts: list[list[np.ndarray]] = [[] for _ in wanted]
+    pos = 0
+    for block in blocks:
+        for (lo, hi), part in zip(bounds, parts):
+            if lo < pos + len(block) and hi > pos:
+                part.append(block[max(0, lo - pos):hi - pos])
+        pos += len(block)
+    return [(lo / FINE_RATE, np.concatenate(p) if p else np.zeros(0, np.float32)) for (lo, _), p in zip(bounds, parts)]
 
 
 def _near(windows: list[tuple[float, float]], gap: float) -> list[list[tuple[float, float]]]:
@@ -338,37 +371,19 @@ def sync_pair(reference: str | Path, clip: str | Path, min_confidence: float = 0
     """Where `clip` sits on `reference`'s timeline (either may start first, they may overlap
     only partly), or matched=False with the reason when their audio does not match."""
     t0 = time.perf_counter()
-    with contextlib.ExitStack() as files:
-        # Two threads: the reference's file is read in one while the clip's is in the other
-        # (FFmpeg's decoders and resampler run without the GIL).
-        pool = files.enter_context(ThreadPoolExecutor(1, thread_name_prefix="sync-ref"))
-        opening = pool.submit(Track, reference)
-        files.callback(lambda: opening.exception() is None and opening.result().close())
-        cl = files.enter_context(contextlib.closing(Track(clip)))
-        ref = opening.result()
-        if not cl.duration:  # the header does not say how long it is: read it whole first
+    with contextlib.closing(Track(reference)) as ref, contextlib.closing(Track(clip)) as cl:
+        if not cl.duration or not cl.seekable:  # read it whole first: chunks are cut from it
             cl.load_whole(COARSE_RATE)
-        rate = min(COARSE_RATE, coarse_rate_for(ref.duration, cl.duration))
-
-        def whole() -> None:
-            ref.load_whole(rate)
-            ref.spectrum(_fft_length(ref, cl))
-
-        loading = pool.submit(whole)
-        seconds, starts = _chunk_plan(cl)
-        if starts:
-            cl.chunk(starts[0], seconds, rate)
-        loading.result()
-        out, complete = _match(ref, cl, min_confidence, pool, early=True)
+        ref.load_whole(min(COARSE_RATE, coarse_rate_for(ref.duration, cl.duration)))
+        out, complete = _match(ref, cl, min_confidence, early=True)
         if out.matched and not out.windows and not complete:  # no fine window agreed: look at every chunk
-            out, _ = _match(ref, cl, min_confidence, pool, early=False)
+            out, _ = _match(ref, cl, min_confidence, early=False)
     out.clip, out.reference = str(clip), str(reference)
     out.seconds = time.perf_counter() - t0
     return out
 
 
-def _match(ref: Track, cl: Track, min_confidence: float, pool: ThreadPoolExecutor, early: bool
-           ) -> tuple[SyncResult, bool]:
+def _match(ref: Track, cl: Track, min_confidence: float, early: bool) -> tuple[SyncResult, bool]:
     """The coarse search, then the fine windows along its line; and whether every chunk was read."""
     out = SyncResult(clip="", reference="", matched=False)
     rate = ref.rate
@@ -384,18 +399,16 @@ def _match(ref: Track, cl: Track, min_confidence: float, pool: ThreadPoolExecuto
     top = max(good, key=lambda c: c[2])
     good = [c for c in good if abs(c[1] - top[1]) <= 0.02 + MAX_DRIFT * abs(c[0] - top[0])]
     icpt, slope = _fit(np.array([c[0] for c in good]), np.array([c[1] for c in good]))
-    margin = 0.01 + 3.0 / rate + MAX_DRIFT * (0 if len(good) >= 3 else cl.duration)
+    margin = max(FINE_REACH, 0.01 + 3.0 / rate + MAX_DRIFT * (0 if len(good) >= 3 else cl.duration))
     start = max(0.0, -icpt)
     end = min(cl.duration, (ref.duration - icpt) / (1 + slope))
     out.overlap = (round(start, 3), round(end, 3))
-    # Fine windows spread over the overlap, each searched within `margin` of the coarse line;
-    # the reference's windows are read in the other thread.
+    # Fine windows spread over the overlap, each searched within `margin` of the coarse line.
     win = min(WINDOW_S, max(0.5, end - start))
     clip_at = cl.window_starts(start, end, win)
     expect = [icpt + slope * (t + win / 2) for t in clip_at]
-    refs = pool.submit(ref.windows, [(t + e - margin, win + 2 * margin) for t, e in zip(clip_at, expect)])
+    refs = ref.windows([(t + e - margin, win + 2 * margin) for t, e in zip(clip_at, expect)])
     clips = cl.windows([(t, win) for t in clip_at])
-    refs = refs.result()
     windows, items = [], []
     for (c, c_at), (r, r_at), e in zip(clips, refs, expect):
         if len(c) < FINE_RATE // 4 or len(r) < len(c):
