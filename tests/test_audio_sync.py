@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -73,7 +74,7 @@ CONTAINERS = {
 
 
 @pytest.fixture(scope="module")
-def recorders(shoot, tmp_path_factory) -> dict[str, object]:
+def recorders(shoot, tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("recorders")
     for name, args in CONTAINERS.values():
         subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(shoot["b"]), *args, str(d / name)], check=True)

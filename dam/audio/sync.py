@@ -89,10 +89,11 @@ class Peak:
 
 class Track:
     """One file's audio, decoded only where the sync looks: the reference whole (it is searched
-    at every lag), a clip in the chunks asked for, and both in fine windows read by seeking. An open file, so each read is a seek, not an open. A file read whole that
-    is short enough is decoded at FINE_RATE and its windows cut from that. A container that
-    cannot seek to the sample (Matroska, MPEG-PS, ASF) is read from the start: whole, and when
-    it is long, once more up to its last fine window."""
+    at every lag), a clip in the chunks asked for, and both in fine windows read by seeking. An
+    open file, so each read is a seek, not an open. A file read whole that is short enough is
+    decoded at FINE_RATE and its windows cut from that. A container that cannot seek to the
+    sample (Matroska, MPEG-PS, ASF) is read from the start: whole, and when it is long, once
+    more up to its last fine window."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -142,7 +143,8 @@ class Track:
         n = int(round(seconds * FINE_RATE))
         for at, x in self._spans:
             i = int(round((start - at) * FINE_RATE))
-            if 0 <= i and (i + n <= len(x) or not self.seekable and i < len(x)):  # (or the file ends first)
+            ends = at + len(x) / FINE_RATE >= self.duration - 0.01  # the span runs to the end of the file
+            if 0 <= i and (i + n <= len(x) or ends and i < len(x)):
                 return x[i:i + n], at + i / FINE_RATE
         return self.reader.read(FINE_RATE, start=start, duration=seconds), start
 
