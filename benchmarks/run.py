@@ -47,8 +47,9 @@ def main() -> None:
         if isinstance(r, dict) and "recall_at_10" in r:
             print(f"search {size:>5}: recall@10 {r['recall_at_10']} (≥ 0.95) at ef_search {r.get('ef_search')}; "
                   f"far (text-like) queries {r.get('recall_at_10_far_queries')}")
-            for name, m in r.items():
-                if name.endswith("_clients"):
+            l2 = r.get("with_scene_vectors", {})
+            for name, m in [*r.items(), *((f"{k} +{l2['l2_vectors']} L2", v) for k, v in l2.items())]:
+                if name.split()[0].endswith("_clients"):
                     print(f"    {name:<10} p50 {m['p50_ms']} ms (< 30)  p99 {m['p99_ms']} ms (< 150)  "
                           f"{m['throughput_rps']} req/s")
     if "sync" in results and "dam" in results["sync"]:

@@ -409,7 +409,7 @@ def motion(ctx: click.Context, file: Path, sensitivity: float | None, fps: float
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, roots: tuple[Path, ...]) -> None:
     """Start the HTTP API and web UI (Ray Serve) on embedded defaults."""
-    from dam.serve.app import run
+    from dam.serve.app import PortInUse, run
 
     settings = ctx.obj["settings"]
     update = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
@@ -422,7 +422,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, roots: tuple[P
         err.print("[yellow]warning:[/] listening beyond this machine without DAM_API_TOKEN: anyone can ingest")
     err.print(f"dam serving http://{settings.host}:{settings.port}  (media roots: "
               f"{', '.join(str(r) for r in settings.resolved_roots())}; Ctrl-C stops)")
-    run(settings, blocking=True)
+    try:
+        run(settings, blocking=True)
+    except PortInUse as e:
+        err.print(f"[red]error:[/] {e}")
+        sys.exit(EXIT_FAILED)
 
 
 @cli.command()

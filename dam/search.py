@@ -114,16 +114,23 @@ def fuse(catalog: Catalog, ranked_lists: list[list[Candidate]], limit: int, filt
         from dam.motion.store import matching
 
         ids = matching(catalog, ids, filters.motion, filters.motion_from, filters.motion_to)
-    assets = {a.id: a for a in catalog.assets(ids=ids)}
     per: dict[str, list[tuple[float, Candidate]]] = defaultdict(list)
     for key, s in scored.items():
-        a = assets.get(key[0])
-        if a is not None and filters.accept(a):
+        if key[0] in ids:
             per[key[0]].append((best[key].score if len(lists) == 1 else s, best[key]))
     for moments in per.values():
         moments.sort(key=lambda x: (-x[0], -x[1].score))
-    # Only the assets that make the page need their scenes looked up.
-    ranked = sorted(per.items(), key=lambda kv: (-kv[1][0][0], -kv[1][0][1].score))[:limit]
+    order = sorted(per.items(), key=lambda kv: (-kv[1][0][0], -kv[1][0][1].score))
+    # Assets are read in rank order, a page at a time, until the page is full: the filters
+    # usually pass the first ones, and the rest are never read.
+    assets: dict[str, Asset] = {}
+    ranked: list[tuple[str, list[tuple[float, Candidate]]]] = []
+    for i in range(0, len(order), 2 * limit):
+        if len(ranked) == limit:
+            break
+        chunk = order[i:i + 2 * limit]
+        assets.update((a.id, a) for a in catalog.assets(ids=[aid for aid, _ in chunk], limit=len(chunk)))
+        ranked += [(aid, m) for aid, m in chunk if aid in assets and filters.accept(assets[aid])][:limit - len(ranked)]
     hits: list[Hit] = []
     for aid, moments in ranked:
         scenes = catalog.scenes(aid)

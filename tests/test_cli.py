@@ -78,6 +78,17 @@ def test_usage_and_not_found_exit_codes(library, tmp_path):
     assert bad_env.returncode == 2 and "sample_fps" in bad_env.stderr
 
 
+def test_serve_on_a_taken_port_says_so_at_once(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = dam("serve", "--port", str(port), "--root", str(tmp_path), data=tmp_path / "data", check=False)
+    assert r.returncode == 1 and f"127.0.0.1:{port} is in use" in r.stderr, r.stderr
+
+
 def test_demo_is_the_whole_loop(tmp_path):
     """The README's main command: sample footage, ingest, text and image search."""
     r = dam("demo", "--query", "sunset beach", data=tmp_path / "data", cwd=tmp_path)

@@ -29,6 +29,17 @@ def test_health_stats_paths(server):
     assert c.get("/paths").json()["roots"] == [{"path": str(server["root"]), "exists": True}]
 
 
+def test_the_ingress_replica_itself_answers_on_the_port(server):
+    """No proxy process between the client and the API: `dam serve` binds its port in the `Api`
+    replica (Serve's direct ingress), one hop less on every request."""
+    import psutil
+
+    port = server["settings"].port
+    listeners = {c.pid for c in psutil.net_connections("tcp") if c.status == "LISTEN" and c.laddr.port == port}
+    assert [" ".join(psutil.Process(p).cmdline()).strip() for p in listeners] == ["ray::ServeReplica:dam:Api"]
+    assert server["client"].get("/healthz").json() == {"status": "ok"}
+
+
 def test_seed_ingest_returns_l0_at_once_and_finishes_in_background(ingested):
     seed = ingested["seed"]
     assert seed["uuid"] and seed["levels"] == {"L0": 1} and seed["job"]

@@ -20,11 +20,11 @@ from dam.datasets.stages import DecodeShard, DetectShots, EmbedFrames
 
 # Ray Serve's request path with less machinery per hop: replicas call each other over gRPC,
 # user code runs on the replica's event loop (no thread hand-off), access logs go to files only.
-# These are the parts of RAY_SERVE_THROUGHPUT_OPTIMIZED that keep the proxy on its usual port
-# (direct ingress would move HTTP to per-replica ports) and keep handles usable from plain
-# threads (the camera manager's), which the router sharing the caller's loop would not.
-# Measured on 2 cores, 100k vectors: README, Search. A cluster sets the same variables on
-# `ray start` (cluster.yaml).
+# Parts of RAY_SERVE_THROUGHPUT_OPTIMIZED: handles stay usable from plain threads (the camera
+# manager's), which the router sharing the caller's loop would not allow, and direct ingress is
+# set up by `dam serve` itself (dam.serve.app.run). The Api's handles ask for gRPC explicitly
+# (dam.serve.api). Measured on 2 cores, 100k vectors: README, Search. A cluster sets the same
+# variables on `ray start` (cluster.yaml).
 SERVE_FAST_PATH = {"RAY_SERVE_USE_GRPC_BY_DEFAULT": "1", "RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD": "0",
                    "RAY_SERVE_LOG_TO_STDERR": "0", "RAY_SERVE_REQUEST_PATH_LOG_BUFFER_SIZE": "1000"}
 
