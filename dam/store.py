@@ -39,6 +39,15 @@ def _transient(e: BaseException) -> bool:
     return isinstance(e, httpx.TransportError)
 
 
+def _busy(e: BaseException) -> bool:
+    """SQLite refused a write at once ("database is locked"): its guard against two connections
+    deadlocking, which Chroma's own busy timeout does not wait out. Run again, it goes through."""
+    return "database is locked" in str(e)
+
+
+BUSY_TRIES = 10  # 0.05 s doubling to 1 s: ~6 s in all
+
+
 @dataclass
 class Match:
     id: str
@@ -66,13 +75,18 @@ class VectorStore:
         self._max_batch = max(1, min(self._retry("connect", self.client.get_max_batch_size), 4096))
 
     def _retry(self, what: str, fn: Callable[[], T]) -> T:
-        """Run one server call; while the server is unreachable, wait (0.5 s doubling to 5 s)
-        up to `retry_seconds` in all, then raise StoreUnavailable."""
-        waited, delay = 0.0, 0.5
+        """Run one Chroma call; while the server is unreachable, wait (0.5 s doubling to 5 s)
+        up to `retry_seconds` in all, then raise StoreUnavailable. A busy database is tried again."""
+        waited, delay, busy = 0.0, 0.5, 0
         while True:
             try:
                 out = fn()
             except Exception as e:
+                if _busy(e) and busy < BUSY_TRIES:
+                    log.info("Chroma's database was busy (%s); trying again", what)
+                    time.sleep(min(0.05 * 2 ** busy, 1.0))
+                    busy += 1
+                    continue
                 if not self.url or not _transient(e):
                     raise
                 if waited >= self.retry_seconds:
