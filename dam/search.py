@@ -81,10 +81,16 @@ def _moment(c: Candidate, scenes: list[Scene], asset: Asset) -> tuple[float, flo
 def vector_candidates(store: VectorStore, key: str, vector: np.ndarray, n: int, why: str) -> list[Candidate]:
     """Frame (L1) and scene (L2) neighbours as one ranked list: a moment found at both levels
     counts once, at its best similarity."""
-    found: list[Candidate] = []
-    for level in ("l1", "l2"):
-        found += [Candidate(m.meta["asset_id"], level.upper(), m.score, m.meta.get("t"), m.meta.get("scene"), why)
-                  for m in store.query(level, key, vector, n)]
+    found = [Candidate(m.meta["asset_id"], "L1", m.score, m.meta.get("t"), m.meta.get("scene"), why)
+             for m in store.query("l1", key, vector, n)]
+    # A scene vector's id, `<asset>:l2:<scene>`, holds all its candidate needs: no metadata to read.
+    scenes = store.query("l2", key, vector, n, metadata=False)
+    parts = [m.id.rsplit(":", 2) for m in scenes]
+    if all(len(p) == 3 and p[1] == "l2" and p[2].isdigit() for p in parts):
+        found += [Candidate(p[0], "L2", m.score, None, int(p[2]), why) for p, m in zip(parts, scenes)]
+    else:  # ids written some other way: read what they stand for
+        found += [Candidate(m.meta["asset_id"], "L2", m.score, m.meta.get("t"), m.meta.get("scene"), why)
+                  for m in store.query("l2", key, vector, n)]
     return sorted(found, key=lambda c: -c.score)
 
 

@@ -42,3 +42,21 @@ def test_candidates_of_assets_no_longer_in_the_catalog_are_skipped(tmp_path):
     ghosts = [Candidate("f" * 16, "L1", 1.0, 0.0, None, "a deleted asset's vector")]
     hits = fuse(catalog, [ghosts + _ranked(4)], limit=2)
     assert [h.path for h in hits] == ["/footage/000.mp4", "/footage/001.mp4"]
+
+
+def test_scene_candidates_come_from_their_ids_or_else_their_metadata(tmp_path):
+    import numpy as np
+
+    from dam.config import Settings
+    from dam.search import vector_candidates
+    from dam.store import VectorStore
+
+    store = VectorStore(Settings(data_dir=tmp_path / "data"))
+    v = np.eye(4, dtype=np.float32)
+    store.upsert("l1", "k", ["a:l1:7"], v[:1], [{"asset_id": "a", "t": 0.28, "scene": 1}])
+    store.upsert("l2", "k", ["a:l2:1", "b:l2:3"], v[:2], [{"asset_id": "a", "scene": 1}, {"asset_id": "b", "scene": 3}])
+    found = {(c.asset_id, c.level, c.scene, c.at) for c in vector_candidates(store, "k", v[0], 5, "why")}
+    assert found == {("a", "L1", 1, 0.28), ("a", "L2", 1, None), ("b", "L2", 3, None)}
+    store.upsert("l2", "k", ["imported-scene"], v[2:3], [{"asset_id": "c", "scene": 0}])  # an id of another shape
+    found = {(c.asset_id, c.level, c.scene) for c in vector_candidates(store, "k", v[0], 5, "why")}
+    assert {("a", "L2", 1), ("b", "L2", 3), ("c", "L2", 0)} <= found
