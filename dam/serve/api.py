@@ -133,10 +133,9 @@ class Api:
         # search takes ~2.5 ms less CPU. Asked for here because Serve's default for it
         # (RAY_SERVE_USE_GRPC_BY_DEFAULT) is read when the driver imports ray.serve, before dam
         # has set it, and the handles are made in the driver.
-        library, encoder = library.options(_by_reference=False), encoder.options(_by_reference=False)
-        self.library, self.encoder = library, encoder
+        self.library, self.encoder = library.options(_by_reference=False), encoder.options(_by_reference=False)
         # Searcher replicas when Chroma is a server
-        self.searcher = searcher.options(_by_reference=False) if searcher else library
+        self.searcher = searcher.options(_by_reference=False) if searcher else self.library
         self.settings = Settings(**settings)
         app.state.settings = self.settings
         from dam.encoders.base import cheap_image_encoder

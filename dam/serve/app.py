@@ -21,6 +21,9 @@ from dam.serve.search import Searcher
 from dam.serve.service import LibraryService, QueryEncoder
 
 
+DIRECT_INGRESS = "RAY_SERVE_ENABLE_DIRECT_INGRESS"
+
+
 def build(args: dict | None = None, settings: Settings | None = None, direct_ingress: bool = False):
     """Application builder (Serve calls it with the config's `args`, which override DAM_*).
     `direct_ingress`: the `Api` replica listens on the HTTP port itself (see `run`)."""
@@ -39,9 +42,6 @@ def build(args: dict | None = None, settings: Settings | None = None, direct_ing
         searcher = Searcher.options(num_replicas=settings.search_replicas).bind(conf)
     api_options = {**on_head, "runtime_env": {"env_vars": {DIRECT_INGRESS: "1"}}} if direct_ingress else on_head
     return Api.options(ray_actor_options=api_options).bind(library, encoder, conf, searcher)
-
-
-DIRECT_INGRESS = "RAY_SERVE_ENABLE_DIRECT_INGRESS"
 
 
 def direct_ingress_env(port: int) -> dict[str, str]:
