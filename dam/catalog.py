@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS assets (
     path TEXT NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL, mtime REAL NOT NULL,
     status TEXT NOT NULL DEFAULT 'new', info TEXT, levels TEXT NOT NULL DEFAULT '{}',
     encoder TEXT, poster TEXT, error TEXT, duration REAL, width INTEGER, height INTEGER,
-    created TEXT, added_at TEXT NOT NULL, indexed_at TEXT
+    created TEXT, added_at TEXT NOT NULL, indexed_at TEXT, damaged TEXT
 );
 CREATE INDEX IF NOT EXISTS assets_added ON assets(added_at);
 CREATE TABLE IF NOT EXISTS files (
@@ -150,6 +150,9 @@ class Catalog:
             columns = {r["name"] for r in self._db.execute("PRAGMA table_info(jobs)")}
             if "owner" not in columns:  # catalogs made before jobs knew their process
                 self._db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT")
+            columns = {r["name"] for r in self._db.execute("PRAGMA table_info(assets)")}
+            if "damaged" not in columns:  # catalogs made before damaged files were salvaged
+                self._db.execute("ALTER TABLE assets ADD COLUMN damaged TEXT")
 
     def close(self) -> None:
         self._db.close()
@@ -195,6 +198,25 @@ class Catalog:
     def orphaned(self, asset_id: str) -> bool:
         return not self._rows("SELECT 1 FROM files WHERE asset_id = ? LIMIT 1", (asset_id,))
 
+    def follow_copies(self, asset_id: str, not_at: str | None = None) -> str | None:
+        """Identity is content: point the asset at a copy that exists (its own path while that is
+        there, else the copy seen last). None when no copy exists (the caller says so). Without
+        this a deleted copy stayed the asset's path: enrich, exports and /media all used it.
+        `not_at`: a path that no longer holds this content (it changed)."""
+        import os
+
+        rows = self._rows("SELECT path FROM assets WHERE id = ?", (asset_id,))
+        if not rows:
+            return None
+        if rows[0]["path"] != not_at and os.path.exists(rows[0]["path"]):
+            return rows[0]["path"]
+        for r in self._rows("SELECT path FROM files WHERE asset_id = ? ORDER BY seen_at DESC", (asset_id,)):
+            if r["path"] != not_at and os.path.exists(r["path"]):
+                with self.transaction() as db:
+                    db.execute("UPDATE assets SET path = ?, name = ? WHERE id = ?", (r["path"], Path(r["path"]).name, asset_id))
+                return r["path"]
+        return None
+
     # --- object-store sources (dam.objectstore) ------------------------------------------------
 
     def source(self, uri: str) -> sqlite3.Row | None:
@@ -233,8 +255,9 @@ class Catalog:
                        (asset_id, f"{Path(path).name} {words}", path, meta))
 
     def set_asset(self, asset_id: str, **fields: object) -> None:
-        if "levels" in fields:
-            fields["levels"] = json.dumps(fields["levels"])
+        for k in ("levels", "damaged"):
+            if k in fields and fields[k] is not None:
+                fields[k] = json.dumps(fields[k])
         for k in ("indexed_at",):
             if isinstance(fields.get(k), datetime):
                 fields[k] = fields[k].isoformat()  # type: ignore[union-attr]
@@ -261,7 +284,9 @@ class Catalog:
         rows = (self._rows("SELECT a.* FROM files f JOIN assets a ON a.id = f.asset_id WHERE f.path = ?", (ref,))
                 or self._rows("SELECT * FROM assets WHERE id = ?1 OR content_hash = ?1 OR path = ?1 LIMIT 1", (ref,)))
         if not rows and len(ref) >= 4:
-            rows = self._rows("SELECT * FROM assets WHERE id LIKE ? LIMIT 2", (ref + "%",))
+            # The reference is text, not a pattern: `%`, `_` and the escape character match themselves.
+            pattern = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = self._rows("SELECT * FROM assets WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (pattern,))
             rows = rows if len(rows) == 1 else []
         return _asset(rows[0]) if rows else None
 
@@ -420,4 +445,5 @@ def _asset(r: sqlite3.Row) -> Asset:
         mtime=r["mtime"], status=r["status"], info=MediaInfo.model_validate_json(r["info"]) if r["info"] else None,
         levels=json.loads(r["levels"] or "{}"), encoder=r["encoder"], poster=r["poster"], error=r["error"],
         added_at=r["added_at"], indexed_at=r["indexed_at"],
+        damaged=json.loads(r["damaged"]) if "damaged" in r.keys() and r["damaged"] else [],
     )

@@ -82,7 +82,11 @@ def scan(ctx: click.Context, directory: Path, as_json: bool) -> None:
 def _print_errors(errors) -> None:
     if not errors:
         return
-    err.print(f"[yellow]{len(errors)} file(s) could not be processed:[/]")
+    hurt = sum(e.stage == "damaged" for e in errors)
+    failed = len(errors) - hurt
+    parts = [f"{failed} file(s) could not be processed"] * bool(failed)
+    parts += [f"{hurt} damaged file(s) indexed for what decodes"] * bool(hurt)
+    err.print(f"[yellow]{', '.join(parts)}:[/]")
     for e in errors[:50]:
         err.print(f"  [yellow]✗[/] {e.path}: {e.reason} [dim]({e.stage})[/]")
     if len(errors) > 50:
@@ -102,7 +106,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], levels: str, as_json: boo
     if not _emit(report.model_dump(mode="json"), as_json):
         speed = f", {report.video_seconds / report.seconds:.1f}× real time" if report.video_seconds and report.seconds else ""
         out.print(f"[bold green]ingested[/] {report.indexed} new or changed, {report.unchanged} unchanged, "
-                  f"{report.failed} failed in {report.seconds:.1f}s{speed} (job {report.job})")
+                  f"{report.failed} failed{f', {report.damaged} damaged' * bool(report.damaged)} in "
+                  f"{report.seconds:.1f}s{speed} (job {report.job})")
         _print_errors(report.errors)
     sys.exit(EXIT_PARTIAL if report.errors else 0)
 
@@ -153,7 +158,18 @@ def search(ctx: click.Context, text: str | None, image: Path | None, limit: int,
         except DecodeError as e:
             err.print(f"[red]error:[/] {image}: {e}")
             sys.exit(EXIT_FAILED)
-    hits = lib.search(text=text, image=picture, limit=limit, filters=filters)
+    from dam.encoders.clip import EncoderError
+
+    try:
+        q = lib.encode_query(text, picture)
+    except EncoderError as e:  # clip weights missing, not downloadable, corrupt: say what to do
+        err.print(f"[red]error:[/] {e}")
+        sys.exit(EXIT_FAILED)
+    hits = lib.search(limit=limit, filters=filters, query=q)
+    from dam.search import unknown_subject
+
+    if notice := unknown_subject(text, q.visual_text):  # on stderr: --json output stays a list of hits
+        err.print(f"[yellow]note:[/] {notice}")
     if _emit([h.model_dump(mode="json") for h in hits], as_json):
         return
     if not hits:
@@ -181,8 +197,15 @@ def info(ctx: click.Context, asset: str, as_json: bool) -> None:
         sys.exit(EXIT_NOT_FOUND)
     data = a.model_dump(mode="json")
     data["scenes"] = [s.model_dump(mode="json") for s in lib.catalog.scenes(a.id)]
-    data["relations"] = [r.model_dump(mode="json") for r in lib.catalog.relations(a.id)]
+    # A pair is stored from both ends (each file's ingest links it to the other): list it once.
+    seen: set[tuple[str, str]] = set()
+    data["relations"] = [r.model_dump(mode="json") for r in lib.catalog.relations(a.id)
+                         if (r.kind, r.other_id) not in seen and not seen.add((r.kind, r.other_id))]
+    from dam.library_ops.albums import rating_of
     from dam.speech import transcript_of
+
+    rating = rating_of(lib.catalog, a.id)
+    data["rating"], data["flag"] = rating.rating, rating.flag
 
     tr = transcript_of(lib, a.id)
     data["transcript"] = None if tr is None else {
@@ -211,6 +234,16 @@ def info(ctx: click.Context, asset: str, as_json: bool) -> None:
             if val:
                 out.print(f"  {label:<9} {val}")
     out.print(f"  levels    {a.levels}  encoder {a.encoder}")
+    if a.damaged:
+        lost = ", ".join(f"{x:.1f}–{y:.1f} s" for x, y in a.damaged[:8]) + (" …" if len(a.damaged) > 8 else "")
+        out.print(f"  [yellow]damaged[/]   could not be decoded: {lost}; the rest is indexed")
+    if rating.rating is not None or rating.flag:
+        stars = "" if rating.rating is None else "★" * rating.rating + "☆" * (5 - rating.rating)
+        out.print(f"  rating    {stars} {rating.flag or ''}".rstrip())
+    if data["scenes"]:
+        out.print(f"  scenes    {len(data['scenes'])}")
+        for sc in data["scenes"]:
+            out.print(f"    {sc['index'] + 1:>3}  {_clock(sc['start'])}–{_clock(sc['end'])}  {sc['transition']}")
     if a.error:
         out.print(f"  [red]error[/]     {a.error}")
     if tr is not None:
@@ -475,9 +508,8 @@ def check(ctx: click.Context, no_files: bool, as_json: bool) -> None:
 @click.pass_context
 def backup(ctx: click.Context, dest: Path, dry_run: bool, verify_only: bool, as_json: bool) -> None:
     """Incremental, verified backup of originals, catalog and derived data to DEST."""
-    from dam.library_ops.backup import BackupError
+    from dam.library_ops.backup import BackupError, verify
     from dam.library_ops.backup import backup as run_backup
-    from dam.library_ops.backup import verify
     from dam.library_ops.jobs import JobTracker
 
     lib = _library(ctx)
@@ -626,15 +658,20 @@ def sync_album_cmd(ctx: click.Context, root: Path, album: str, category: str, mo
 @cli.command()
 @click.argument("asset")
 @click.option("--stars", type=click.IntRange(0, 5), help="Rating, 0–5.")
-@click.option("--pick", "flag", flag_value="pick", help="Flag as a pick.")
-@click.option("--reject", "flag", flag_value="reject", help="Flag as a reject.")
-@click.option("--unflag", "flag", flag_value="", help="Clear the pick/reject flag.")
+@click.option("--pick", is_flag=True, help="Flag as a pick.")
+@click.option("--reject", is_flag=True, help="Flag as a reject.")
+@click.option("--unflag", is_flag=True, help="Clear the pick/reject flag.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def rate(ctx: click.Context, asset: str, stars: int | None, flag: str | None, as_json: bool) -> None:
+def rate(ctx: click.Context, asset: str, stars: int | None, pick: bool, reject: bool, unflag: bool,
+         as_json: bool) -> None:
     """Rate ASSET (stars) and/or flag it as a pick or a reject."""
     from dam.library_ops.albums import set_rating
 
+    chosen = [name for name, on in (("--pick", pick), ("--reject", reject), ("--unflag", unflag)) if on]
+    if len(chosen) > 1:  # one flag per asset: which one was meant is not for us to guess
+        raise click.UsageError(f"{' and '.join(chosen)} exclude each other: give one")
+    flag = "pick" if pick else "reject" if reject else "" if unflag else None
     lib = _library(ctx)
     a = lib.asset(asset)
     if a is None:
@@ -643,6 +680,25 @@ def rate(ctx: click.Context, asset: str, stars: int | None, flag: str | None, as
     r = set_rating(lib.catalog, a.id, stars, flag)
     if not _emit(r.model_dump(mode="json"), as_json):
         out.print(f"{a.name}: {'★' * (r.rating or 0)}{'☆' * (5 - (r.rating or 0))} {r.flag or ''}")
+
+
+@cli.command("albums")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def albums_cmd(ctx: click.Context, as_json: bool) -> None:
+    """List the albums: category, name, members, mode and folder."""
+    from dam.library_ops.albums import album_folder, albums
+
+    lib = _library(ctx)
+    found = albums(lib.catalog)
+    if _emit(found, as_json):
+        return
+    if not found:
+        out.print("no albums (dam sync-album FOLDER NAME makes one)")
+    for a in found:
+        name = f"{a['category']}/{a['name']}" if a["category"] else a["name"]
+        out.print(f"{name}  {a['members']} items  {a['mode']}  "
+                  f"{album_folder(lib.settings.albums_dir, a['category'], a['name'])}")
 
 
 @cli.command()
@@ -775,11 +831,17 @@ def demo(ctx: click.Context, media: Path | None, queries: tuple[str, ...]) -> No
 
 
 def main() -> None:
+    # Not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit 1 (a failure) before
+    # this function sees it; Ctrl-C is exit 130, the shell's convention for SIGINT.
     try:
-        cli(standalone_mode=True)
-    except KeyboardInterrupt:
+        code = cli.main(standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
         err.print("interrupted: what finished is kept; run the same command again to resume")
         sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

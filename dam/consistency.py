@@ -5,11 +5,13 @@ that it ends with every asset indexed exactly once. This is the check that prove
 tests and for an operator (`dam check`): it only reads, never repairs.
 
 What "consistent" means, per indexed asset (the catalog is the source of truth):
-- its L0 vector `{id}:l0:0` and its text document `{id}:text:0` exist;
+- its L0 vector `{id}:l0:0` and its text document `{id}:text:0` exist, and in the text space
+  exactly one `{id}:speech:{i}` per transcript segment it has (none without a transcript);
 - a video has exactly `levels["L1"]` frame vectors and at most `levels["L2"]` scene vectors
   (scenes too short to sample keep no vector), all with ids `{id}:{level}:{n}`; an image has
   its one L1 vector;
-- the files the catalog lists for it are there, with the size and mtime it recorded.
+- the files the catalog lists for it are there, with the size and mtime it recorded, and the
+  path the asset names (the copy everything opens) exists.
 And across the store: no vector whose asset is not in the catalog (an orphan), no vector filed
 under another asset's id, no two assets for one content hash."""
 
@@ -23,7 +25,8 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field
 
 ProblemKind = Literal["missing_vector", "wrong_vector_count", "orphan_vector", "misfiled_vector",
-                      "duplicate_asset", "file_missing", "file_changed", "source_without_asset"]
+                      "duplicate_asset", "file_missing", "file_changed", "source_without_asset",
+                      "asset_path_missing"]
 
 
 class Problem(BaseModel):
@@ -55,7 +58,7 @@ class _Store(Protocol):
 def check(catalog, store: _Store, key: str, text_key: str, files: bool = True) -> ConsistencyReport:
     """Compare everything; `key`/`text_key` name the current visual and text vector spaces."""
     rep = ConsistencyReport()
-    assets = [dict(r) for r in catalog._rows("SELECT id, content_hash, kind, status, levels, encoder FROM assets")]
+    assets = [dict(r) for r in catalog._rows("SELECT id, content_hash, kind, status, levels, encoder, path FROM assets")]
     by_id = {a["id"]: a for a in assets}
     rep.assets = len(assets)
     for h, n in Counter(a["content_hash"] for a in assets).items():
@@ -101,6 +104,11 @@ def check(catalog, store: _Store, key: str, text_key: str, files: bool = True) -
             if by_id.get(r["asset_id"], {}).get("status") == "missing":
                 continue  # the catalog already knows (a scan marked it)
             rep.problems += _file_problem(r)
+        for a in assets:  # the copy an asset names is the one enrich, exports and /media open
+            if a["status"] != "missing" and not os.path.exists(a["path"]):
+                rep.problems.append(Problem(kind="asset_path_missing", asset_id=a["id"],
+                                            detail=f"the asset names {a['path']}, which is gone (`dam scan` "
+                                                   f"points it at a copy that exists)"))
     for r in catalog._rows("SELECT uri, asset_id FROM sources WHERE asset_id IS NOT NULL"):
         if r["asset_id"] not in by_id:
             rep.problems.append(Problem(kind="source_without_asset", asset_id=r["asset_id"],
@@ -112,7 +120,7 @@ def _asset_vectors(a: dict, levels: dict, held: dict, key: str, text_key: str) -
     aid, out = a["id"], []
 
     def expect(level: str, space: str, want: set[str] | None = None, count: int | None = None,
-               at_most: int | None = None) -> None:
+               at_most: int | None = None, kinds: tuple[str, ...] | None = None) -> None:
         name = f"{level}-{space}"
         got = held.get((name, aid), [])
         if want is not None and set(got) != want:
@@ -126,12 +134,15 @@ def _asset_vectors(a: dict, levels: dict, held: dict, key: str, text_key: str) -
         if at_most is not None and not 0 < len(got) <= at_most:
             out.append(Problem(kind="missing_vector" if not got else "wrong_vector_count", asset_id=aid,
                                collection=name, detail=f"{len(got)} vectors for {at_most} scenes"))
-        prefix = f"{aid}:{level}:"
-        bad = [v for v in got if not v.startswith(prefix)]
+        prefixes = tuple(f"{aid}:{k}:" for k in kinds or (level,))
+        bad = [v for v in got if not v.startswith(prefixes)]
         if bad:
             out.append(Problem(kind="misfiled_vector", asset_id=aid, collection=name, detail=f"unexpected ids {bad[:5]}"))
 
-    expect("text", text_key, want={f"{aid}:text:0"})
+    # The text space holds the asset's document and, after `dam transcribe`, one vector per
+    # transcript segment (`{id}:speech:{i}`; the catalog counts them in levels["speech"]).
+    speech = {f"{aid}:speech:{i}" for i in range(int(levels.get("speech", 0)))}
+    expect("text", text_key, want={f"{aid}:text:0"} | speech, kinds=("text", "speech"))
     if a["kind"] in ("video", "image"):
         expect("l0", key, want={f"{aid}:l0:0"})
     if a["kind"] == "image":

@@ -3,6 +3,7 @@ batch jobs all call these methods, so every entry point behaves the same."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
 import time
@@ -17,17 +18,18 @@ from dam.catalog import Catalog, now, open_catalog
 from dam.config import Settings
 from dam.encoders.base import ImageEncoder, TextEncoder, image_encoder_key, load_image_encoder, load_text_encoder, unit
 from dam.library_ops.jobs import reap_interrupted, this_process
-from dam.media.decode import DecodeError, decode_frames, decode_size, open_reader
+from dam.media.decode import DecodeError, decode_frames, decode_size
 from dam.media.photo import photo_still  # also registers the HEIF opener for Pillow
 from dam.media.thumbs import extract_still
 from dam.paths import PathNotAllowed, expand, inside_roots, walk_files
 from dam.scan import Registered, register, scan
 from dam.schema import Asset, ErrorRecord, Hit, IngestReport, ScanReport, Scene
 from dam.search import Candidate, Filters, fuse, vector_candidates
-from dam.segment import AssetFrames, build_scenes, scene_of, scene_vectors
-from dam.store import VectorStore
+from dam.segment import AssetFrames, build_scenes, damage_note, scene_of, scene_vectors
+from dam.store import StoreUnavailable, VectorStore
 
 L0_FRAMES = 5
+log = logging.getLogger("dam")
 
 
 class Progress(Protocol):
@@ -90,7 +92,7 @@ class IngestRun:
         if self.waiting:
             detail["waiting"] = self.waiting
         self.catalog.update_job(self.job, done=self.report.indexed + self.report.unchanged,
-                                failed=len({e.path for e in errors}), detail=detail)
+                                failed=_failed(errors), detail=detail)
 
     def refresh_levels(self) -> None:
         for entry in self.report.assets:
@@ -100,7 +102,7 @@ class IngestRun:
     def close(self, status: str) -> None:
         r = self.report
         self.refresh_levels()
-        r.failed = len({e.path for e in r.errors})
+        r.failed = _failed(r.errors)
         r.seconds = time.monotonic() - self.started
         self.flush(stage="finished", force=True)
         self.catalog.update_job(self.job, status=status)
@@ -140,6 +142,7 @@ class Library:
         self.key = image_encoder_key(self.settings)
         self._image: ImageEncoder | None = None
         self._text: TextEncoder | None = None
+        self._unchanged: list[Asset] = []  # this registration's assets that look complete
 
     @property
     def image_encoder(self) -> ImageEncoder:
@@ -235,6 +238,7 @@ class Library:
             p.advance(1, path.name)
             self._after_register(r, run.report, todo)
         p.finish()
+        todo += self._incomplete(run.report)
         from dam.library_ops.photos import group_live_photos
 
         gone = group_live_photos(self, {f.parent for f in files})  # a Live Photo's MOV joins its photo
@@ -295,8 +299,23 @@ class Library:
         report.assets.append({"uuid": asset.id, "path": str(r.path), "kind": asset.kind})
         if asset.status == "indexed" and asset.encoder == self.key:
             report.unchanged += 1
+            self._unchanged.append(asset)
         else:
             todo.append(asset)
+
+    def _incomplete(self, report: IngestReport) -> list[Asset]:
+        """Assets recorded complete whose vectors are not all there (a crash or a lost store
+        between two writes): they are indexed again, so nothing stays half-indexed."""
+        seen, self._unchanged = list({a.id: a for a in self._unchanged}.values()), []  # copies share an asset
+        if not seen:
+            return []
+        text = self.store.present("text", self.text_encoder_key, [f"{a.id}:text:0" for a in seen])
+        visual = [a for a in seen if a.kind in ("video", "image")]
+        l0 = self.store.present("l0", self.key, [f"{a.id}:l0:0" for a in visual])
+        redo = [a for a in seen if f"{a.id}:text:0" not in text
+                or (a.kind in ("video", "image") and f"{a.id}:l0:0" not in l0)]
+        report.unchanged -= len(redo)
+        return redo
 
     def forget(self, asset_id: str) -> None:
         """Drop an asset and everything derived from it (its media is gone or changed)."""
@@ -309,40 +328,52 @@ class Library:
         return self.settings.thumbs_dir / asset_id
 
     def _level0(self, assets: list[Asset], report: IngestReport, p: Progress) -> None:
-        """Poster, probe metadata, a first asset vector and the text document: seconds per file."""
+        """Poster, probe metadata, a first asset vector and the text document: seconds per file.
+        Whatever a library raises on one file's content fails that file only; a picture is
+        recorded indexed only once its text vector is stored too."""
         p.start("L0 (metadata, poster, asset vector)", len(assets))
-        docs, doc_ids, doc_meta = [], [], []
+        docs, doc_ids, doc_meta, pictures = [], [], [], []
         for a in assets:
             try:
                 vec = self._quick_vector(a)
-                poster = None
-                if a.kind == "video":
-                    at = min((a.info.duration or 0) * 0.1, 10.0)
-                    poster = str(extract_still(Path(a.path), at, self._thumb_dir(a.id) / "poster.jpg", width=640))
-                elif a.kind == "image":  # Pillow: HEIC too, and turned upright by its EXIF orientation
-                    poster = str(photo_still(Path(a.path), self._thumb_dir(a.id) / "poster.jpg", width=640))
+                poster = self._poster(a)
                 if vec is not None:
                     self.store.upsert("l0", self.key, [f"{a.id}:l0:0"], vec[None],
                                       [{"asset_id": a.id, "kind": a.kind, "encoder": self.key}])
                 if a.kind == "image" and vec is not None:
                     self.store.upsert("l1", self.key, [f"{a.id}:l1:0"], vec[None],
                                       [{"asset_id": a.id, "t": 0.0, "frame": 0, "scene": 0, "encoder": self.key}])
-                self.catalog.set_asset(a.id, poster=poster, levels={"L0": 1}, error=None,
-                                       status="indexed" if a.kind != "video" else "new",
-                                       encoder=self.key if a.kind != "video" else a.encoder,
-                                       indexed_at=now() if a.kind != "video" else None)
+                self.catalog.set_asset(a.id, poster=poster, levels={"L0": 1}, error=None, status="new",
+                                       encoder=a.encoder if a.kind == "video" else None, indexed_at=None)
                 if a.kind != "video":
-                    report.indexed += 1
+                    pictures.append(a)
                 docs.append(self._document(a))
                 doc_ids.append(f"{a.id}:text:0")
                 doc_meta.append({"asset_id": a.id, "source": "metadata"})
-            except (DecodeError, RuntimeError, OSError) as e:
-                self._asset_failed(a, "L0", str(e), report)
+            except StoreUnavailable:
+                raise  # not this file's fault: the job waits for the store, then fails
+            except Exception as e:
+                self._asset_failed(a, "L0", _why(e), report)
             p.advance(1, a.name)
         if docs:
             vecs = self.text_encoder.embed(docs)
             self.store.upsert("text", self.text_encoder_key, doc_ids, vecs, doc_meta, documents=docs)
+        for a in pictures:
+            self.catalog.set_asset(a.id, status="indexed", encoder=self.key, indexed_at=now())
+            report.indexed += 1
         p.finish()
+
+    def _poster(self, a: Asset) -> str | None:
+        """A poster is a nicety: a file whose poster cannot be made is still indexed."""
+        try:
+            if a.kind == "video":
+                at = min((a.info.duration or 0) * 0.1, 10.0)
+                return str(extract_still(Path(a.path), at, self._thumb_dir(a.id) / "poster.jpg", width=640))
+            if a.kind == "image":  # Pillow: HEIC too, and turned upright by its EXIF orientation
+                return str(photo_still(Path(a.path), self._thumb_dir(a.id) / "poster.jpg", width=640))
+        except Exception as e:
+            log.info("no poster for %s: %s", a.path, _why(e))
+        return None
 
     def _document(self, a: Asset) -> str:
         words = Path(a.path).stem.replace("_", " ").replace("-", " ")
@@ -360,11 +391,13 @@ class Library:
         if a.kind == "image":
             frames = _read_image(Path(a.path))
         else:
-            n = len(open_reader(Path(a.path), size))
-            if n == 0:
-                raise DecodeError("video has no decodable frames")
+            n = v.frame_count or max(1, round((a.info.duration or 0) * (v.fps or 25.0)))
             picks = np.linspace(0, n - 1, L0_FRAMES + 2)[1:-1].round().astype(int).tolist()
-            frames, _ = decode_frames(Path(a.path), picks, size, v.rotation)
+            frames, _ = decode_frames(Path(a.path), picks, size, v.rotation, backend=self.settings.decoder)
+            if not len(frames):  # the picks may all fall in damage: the first frames then
+                frames, _ = decode_frames(Path(a.path), [0], size, v.rotation, backend=self.settings.decoder)
+            if not len(frames):
+                raise DecodeError("no frame can be decoded (truncated or corrupt?)")
         return unit(self.image_encoder.embed_images(list(frames)).mean(axis=0))
 
     def _asset_failed(self, a: Asset, stage: str, reason: str, report: IngestReport) -> None:
@@ -372,11 +405,11 @@ class Library:
         report.errors.append(ErrorRecord(path=a.path, reason=reason, stage=stage))
 
     def _levels12(self, assets: list[Asset], report: IngestReport, p: Progress) -> list[str]:
-        from dam.datasets.pipeline import run_shards
-        from dam.datasets.shards import plan_shards
+        from dam.datasets.pipeline import StageClock, run_shards
+        from dam.datasets.shards import plan_job
 
         videos = [a for a in self.catalog.assets(ids=[a.id for a in assets]) if a.kind == "video" and a.status != "error"]
-        shards = [row for a in videos for row in plan_shards(a, self.settings.shard_seconds)]
+        shards = plan_job(videos, self.settings.shard_seconds, self.settings.decode_concurrency)
         pending = {a.id: AssetFrames(fps=a.info.video.fps or 25.0, shards=0) for a in videos}
         for row in shards:
             pending[row["asset_id"]].shards += 1
@@ -385,7 +418,10 @@ class Library:
         p.start("L1/L2 (decode, shots, embed)", total_seconds, unit="video s")
         done: list[str] = []
         nodes: dict[str, set[str]] = {"decode": set(), "embed": set()}
+        clock = StageClock()
         for row in run_shards(self.settings, shards):
+            clock.add(row)
+            report.busy = clock.fractions()
             for stage in nodes:
                 if row.get(f"{stage}_node"):
                     nodes[stage].add(row[f"{stage}_node"])
@@ -400,10 +436,16 @@ class Library:
                 a = by_id[row["asset_id"]]
                 if acc.errors:
                     self._asset_failed(a, "L1", "; ".join(sorted(set(acc.errors)))[:500], report)
+                elif not acc.index:
+                    self._asset_failed(a, "decode", "no frame can be decoded (truncated or corrupt?)", report)
                 else:
                     self._write_levels(a, acc)
                     report.indexed += 1
                     done.append(a.id)
+                    if acc.lost:
+                        report.damaged += 1
+                        report.errors.append(ErrorRecord(path=a.path, stage="damaged",
+                                                         reason=damage_note(acc.lost_seconds(), a.info.duration)))
         p.finish()
         return done
 
@@ -439,7 +481,7 @@ class Library:
         self.store.delete_asset(a.id, keep_key=self.key)  # vectors from a previous encoder
         self.catalog.replace_scenes(a.id, scenes)
         self.catalog.set_asset(a.id, status="indexed", encoder=self.key, error=None, indexed_at=now(),
-                               levels={"L0": 1, "L1": len(index), "L2": len(scenes)})
+                               levels={"L0": 1, "L1": len(index), "L2": len(scenes)}, damaged=acc.lost_seconds())
 
     def _level3(self, asset_ids: list[str], p: Progress) -> None:
         from dam.relations import relate
@@ -483,8 +525,8 @@ class Library:
         if q.image is not None:
             lists.append(vector_candidates(self.store, self.key, q.image, n, "looks like the query image"))
         if text:
-            if q.visual_text is not None:
-                lists.append(vector_candidates(self.store, self.key, q.visual_text, n, f"pictures match “{text}”"))
+            if q.visual_text is not None and np.any(q.visual_text):  # zeros: names no class (unknown_subject)
+                lists.append(vector_candidates(self.store, self.key, q.visual_text, n, self._picture_why(text, q)))
             lists.append([Candidate(aid, "text", score, None, None, f"name/metadata match “{text}”")
                           for aid, score in self.catalog.text_search(text, n)])
             from dam.enrich.store import scene_matches, text_matches
@@ -508,6 +550,13 @@ class Library:
             return [h for h in motion_hits(self.catalog, filters.motion_from, filters.motion_to, limit * 3)
                     if filters.accept(self.catalog.asset(h.asset_id))][:limit]
         return fuse(self.catalog, lists, limit, filters)
+
+    def _picture_why(self, text: str, q: QueryVectors) -> str:
+        """'pictures show “a cat” (Egyptian cat, tabby, tiger cat)': the classes the query was read as."""
+        from dam.encoders.vision import KEY, named_classes
+
+        named = named_classes(q.visual_text) if self.key == KEY else []
+        return f"pictures show “{text}” ({', '.join(named)})" if named else f"pictures match “{text}”"
 
     def motion(self, path: str | Path, params=None, implicit_root: bool = False):
         """Motion timeline of one file (a path inside the roots), stored with its asset, which
@@ -545,10 +594,21 @@ class Library:
         return self.catalog.scenes(a.id) if a else []
 
 
+def _failed(errors: list[ErrorRecord]) -> int:
+    """Files that could not be processed; a damaged file indexed for what decodes is not one."""
+    return len({e.path for e in errors if e.stage != "damaged"})
+
+
 def _end_status(e: BaseException) -> str:
     """Ctrl-C, SIGTERM (`ray job stop`, a service stopping) and exit end a job `interrupted`: it
     did not fail, and running it again resumes it."""
     return "interrupted" if isinstance(e, (KeyboardInterrupt, SystemExit)) else "failed"
+
+
+def _why(e: BaseException) -> str:
+    """One line for a person: our own errors say it already; a library's gets its type named."""
+    msg = str(e).splitlines()[0][:300] if str(e) else ""
+    return msg if isinstance(e, (DecodeError, OSError)) and msg else f"{type(e).__name__}: {msg}".rstrip(": ")
 
 
 def _read_image(path: Path) -> np.ndarray:

@@ -38,6 +38,8 @@ def register(catalog: Catalog, path: Path) -> Registered:
                               known["error"] or "not a media file (content not recognised)")
         a = catalog.asset(known["asset_id"])
         if a is not None and a.status != "missing":
+            if a.path != key:  # another copy: make sure the one the asset names is still there
+                catalog.follow_copies(a.id)
             return Registered(path, known["asset_id"], "unchanged")
     if size == 0:
         return _reject(catalog, path, size, mtime, "empty file (0 bytes)")
@@ -49,6 +51,8 @@ def register(catalog: Catalog, path: Path) -> Registered:
         info = probe(path)
     except (OSError, ProbeError) as e:
         return _reject(catalog, path, size, mtime, f"unreadable media: {e}")
+    except Exception as e:  # whatever a parser raises on hostile bytes is this file's error, not the batch's
+        return _reject(catalog, path, size, mtime, f"unreadable media: {type(e).__name__}: {str(e)[:200]}")
     aid = asset_id(digest)
     previous = known["asset_id"] if known is not None else None
     existing = catalog.asset(aid)
@@ -57,7 +61,7 @@ def register(catalog: Catalog, path: Path) -> Registered:
         catalog.set_asset(aid, status="indexed" if existing.indexed_at else "new")
     catalog.put_file(key, size, mtime, aid, info.kind)
     status = "new" if known is None else ("changed" if previous != aid else "unchanged")
-    if previous and previous != aid and catalog.orphaned(previous):
+    if previous and previous != aid and (catalog.orphaned(previous) or catalog.follow_copies(previous, key) is None):
         catalog.set_asset(previous, status="missing")
     return Registered(path, aid, status, previous=previous if previous != aid else None)
 
@@ -98,8 +102,8 @@ def scan(catalog: Catalog, root: Path, on_file: Callable[[Registered], None] | N
         if row["path"] not in seen:
             catalog.forget_file(row["path"])
             report.removed += 1
-            if row["asset_id"] and catalog.orphaned(row["asset_id"]):
-                catalog.set_asset(row["asset_id"], status="missing")
+            if row["asset_id"] and (catalog.orphaned(row["asset_id"]) or catalog.follow_copies(row["asset_id"]) is None):
+                catalog.set_asset(row["asset_id"], status="missing")  # no copy left anywhere
     report.seconds = time.monotonic() - t0
     catalog.record_scan(str(root), report.model_dump_json())
     return report

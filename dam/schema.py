@@ -76,6 +76,8 @@ class Asset(BaseModel):
     error: str | None = None
     added_at: datetime
     indexed_at: datetime | None = None
+    damaged: list[tuple[float, float]] = Field(
+        default_factory=list, description="Time ranges (seconds) that could not be decoded; the rest is indexed.")
 
 
 class Scene(BaseModel):
@@ -111,6 +113,8 @@ class Hit(BaseModel):
     why: str
     thumbnail: str | None = None
     moments: int = 1
+    also_in: list[str] = Field(default_factory=list, description="Near-duplicates (proxies, re-encodes) of this "
+                               "file that hold the same moment; the hit is shown on the original.")
 
 
 class ErrorRecord(BaseModel):
@@ -150,8 +154,12 @@ class IngestReport(BaseModel):
     indexed: int = 0
     unchanged: int = 0
     failed: int = 0
+    damaged: int = Field(0, description="Files indexed for what decodes, with lost ranges (listed in errors, "
+                                        "stage 'damaged').")
     errors: list[ErrorRecord] = Field(default_factory=list)
     video_seconds: float = 0.0
     seconds: float = 0.0
     downloaded: int = Field(0, description="Objects copied from an object store by this run.")
     nodes: dict[str, list[str]] = Field(default_factory=dict, description="Ray nodes each stage ran on (decode, embed).")
+    busy: dict[str, dict[str, float]] = Field(default_factory=dict, description="Each stage's actors (process id) and "
+                                              "the fraction of the L1/L2 run they spent working (decode, shots, embed).")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel
@@ -78,6 +79,16 @@ def _moment(c: Candidate, scenes: list[Scene], asset: Asset) -> tuple[float, flo
     return 0.0, duration
 
 
+def unknown_subject(text: str | None, visual_text: np.ndarray | None) -> str | None:
+    """The notice for a text query that names nothing the picture model knows: its query vector
+    is all zeros (dam/encoders/classmap.py), and pictures are not searched instead of returning
+    noise. None when the query names something, or the encoder has no text side."""
+    if not text or visual_text is None or np.any(visual_text):
+        return None
+    return (f"nothing in “{text}” is a subject the picture model knows (its 1000 ImageNet classes); "
+            "matches come from names, metadata, tags and speech only")
+
+
 def vector_candidates(store: VectorStore, key: str, vector: np.ndarray, n: int, why: str) -> list[Candidate]:
     """Frame (L1) and scene (L2) neighbours as one ranked list: a moment found at both levels
     counts once, at its best similarity."""
@@ -94,6 +105,11 @@ def vector_candidates(store: VectorStore, key: str, vector: np.ndarray, n: int, 
     return sorted(found, key=lambda c: -c.score)
 
 
+def _whole(c: Candidate) -> bool:
+    """A match on the whole asset (its name, its description), not on a moment of it."""
+    return c.scene is None and c.at is None and c.span is None
+
+
 def fuse(catalog: Catalog, ranked_lists: list[list[Candidate]], limit: int, filters: Filters | None = None,
          per_asset: int = 1) -> list[Hit]:
     """Reciprocal-rank fusion across signals (pictures, names, text), scaled so a moment ranked
@@ -107,7 +123,11 @@ def fuse(catalog: Catalog, ranked_lists: list[list[Candidate]], limit: int, filt
         seen: set[tuple] = set()
         rank = 0
         for c in lst:
-            key = (c.asset_id, c.scene if c.scene is not None else (c.span or round(c.at or 0)))
+            # A shot and an instant are different moments even when both are numbered 0 (scene 0 and
+            # a whole-asset text match once shared a key, and a picture hit on the cameraman's shot
+            # was shown at the first shot).
+            key = (c.asset_id, "scene", c.scene) if c.scene is not None else \
+                (c.asset_id, "at", c.span or round(c.at or 0))
             if key in seen:
                 continue
             seen.add(key)
@@ -124,9 +144,9 @@ def fuse(catalog: Catalog, ranked_lists: list[list[Candidate]], limit: int, filt
     for key, s in scored.items():
         if key[0] in ids:
             per[key[0]].append((best[key].score if len(lists) == 1 else s, best[key]))
-    for moments in per.values():
-        moments.sort(key=lambda x: (-x[0], -x[1].score))
-    order = sorted(per.items(), key=lambda kv: (-kv[1][0][0], -kv[1][0][1].score))
+    for moments in per.values():  # on a tie, a shot or an instant before the whole asset
+        moments.sort(key=lambda x: (-x[0], _whole(x[1]), -x[1].score))
+    order = sorted(per.items(), key=lambda kv: (-kv[1][0][0], _whole(kv[1][0][1]), -kv[1][0][1].score))
     # Assets are read in rank order, a page at a time, until the page is full: the filters
     # usually pass the first ones, and the rest are never read.
     assets: dict[str, Asset] = {}
@@ -147,4 +167,38 @@ def fuse(catalog: Catalog, ranked_lists: list[list[Candidate]], limit: int, filt
                             at=c.at, score=round(s, 5), level=c.level, why=c.why, thumbnail=thumb,
                             moments=len(moments)))
     hits.sort(key=lambda h: -h.score)  # stable: ties keep the order above
-    return hits[:limit]
+    return stack_duplicates(catalog, hits, assets, filters)[:limit]
+
+
+def _pixels(a: Asset) -> tuple[int, int]:
+    size = a.info.display_size if a.info else None
+    return (size[0] * size[1] if size else 0), a.size or 0
+
+
+def stack_duplicates(catalog: Catalog, hits: list[Hit], assets: dict[str, Asset], filters: Filters) -> list[Hit]:
+    """Near-duplicates are one result: a hit on a proxy or a re-encode is shown on the original
+    (the copy with the most pixels, then the biggest file) at the same moment, and names the
+    other copies in `also_in` and its why line. A match on a file's own name or metadata stays on
+    that file (searching a proxy's name finds the proxy). Hits stay in rank order."""
+    out: dict[str, Hit] = {}
+    for h in hits:
+        if h.why.startswith("name/metadata match"):  # the file's own name: searching a proxy's name finds it
+            out.setdefault(h.asset_id, h)
+            continue
+        group = {h.asset_id} | {r.other_id if r.asset_id == h.asset_id else r.asset_id
+                                for r in catalog.relations(h.asset_id) if r.kind == "near_duplicate"}
+        if len(group) > 1 and (missing := [g for g in group if g not in assets]):
+            assets.update((a.id, a) for a in catalog.assets(ids=missing, limit=len(missing)))
+        group = {g for g in group if g in assets and filters.accept(assets[g])} | {h.asset_id}
+        orig = max(sorted(group), key=lambda g: _pixels(assets[g]))
+        if orig in out:  # the original's moment is already on the page
+            if h.path != out[orig].path and h.path not in out[orig].also_in:
+                out[orig].also_in.append(h.path)
+            continue
+        if orig != h.asset_id:
+            h = h.model_copy(update={"asset_id": orig, "path": assets[orig].path})
+        h.also_in = sorted(assets[g].path for g in group if g != orig)
+        if h.also_in:
+            h.why += " · also in " + ", ".join(Path(p).name for p in h.also_in)
+        out[orig] = h
+    return list(out.values())

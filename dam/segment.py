@@ -29,6 +29,7 @@ class AssetFrames:
     received: int = 0
     errors: list[str] = field(default_factory=list)
     seen: set[int] = field(default_factory=set)
+    lost: list[tuple[int, int]] = field(default_factory=list)  # frame ranges the decoder could not read
 
     def add(self, row: dict) -> bool:
         """Take one shard's result; False (and nothing changes) for a shard already taken, so a
@@ -42,6 +43,7 @@ class AssetFrames:
             if row.get("trace"):  # not a bad file but a bug: keep the evidence
                 log.warning("shard %s of %s failed unexpectedly:\n%s", row["shard"], row["path"], row["trace"])
             return True
+        self.lost += [(int(a), int(b)) for a, b in np.asarray(row.get("lost", ()), np.int64).reshape(-1, 2)]
         self.end = max(self.end, int(row["end"]))
         if len(row["index"]):
             self.index.append(np.asarray(row["index"]))
@@ -50,6 +52,16 @@ class AssetFrames:
             self.quality.append(np.asarray(row["quality"]))
         self.cuts.append(np.asarray(row["cuts"]).reshape(-1, 4))
         return True
+
+    def lost_seconds(self) -> list[tuple[float, float]]:
+        """Lost ranges in seconds, touching ranges merged (a range can span shards)."""
+        merged: list[list[int]] = []
+        for a, b in sorted(self.lost):
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        return [(round(a / self.fps, 3), round(b / self.fps, 3)) for a, b in merged]
 
     @property
     def complete(self) -> bool:
@@ -64,6 +76,17 @@ class AssetFrames:
         cuts = cuts[np.argsort(cuts[:, 2])] if len(cuts) else cuts
         return (index[order], np.concatenate(self.times)[order], np.concatenate(self.vectors)[order],
                 np.concatenate(self.quality)[order], cuts)
+
+
+def damage_note(lost: list[tuple[float, float]], duration: float | None) -> str:
+    """'damaged: 0:08.4-0:09.6 could not be decoded (1.2 s of 20.0 s); the rest is indexed'."""
+    def clock(t: float) -> str:
+        return f"{int(t // 60)}:{t % 60:04.1f}"
+
+    spans = ", ".join(f"{clock(a)}–{clock(b)}" for a, b in lost[:8]) + (" …" if len(lost) > 8 else "")
+    gone = sum(b - a for a, b in lost)
+    of = f" of {duration:.1f} s" if duration else ""
+    return f"damaged: {spans} could not be decoded ({gone:.1f} s{of}); the rest is indexed"
 
 
 def build_scenes(asset_id: str, cuts: np.ndarray, end_frame: int, fps: float) -> list[Scene]:

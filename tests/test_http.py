@@ -71,7 +71,8 @@ def test_search_finds_the_ingested_moment(server, ingested):
     hits = c.get("/search", params={"q": "shots copy small", "limit": 5}).json()["hits"]
     assert hits[0]["path"].endswith("shots_copy_small.mp4")
     with open(server["root"] / "good" / "still_bars.jpg", "rb") as f:
-        r = c.post("/search/image", files={"file": ("q.jpg", f, "image/jpeg")}, params={"type": "video"})
+        r = c.post("/search/image", files={"file": ("q.jpg", f, "image/jpeg")}, params={"type": "video"},
+                   headers=AUTH)
     hits = r.json()["hits"]
     assert hits[0]["path"].endswith(("shots.mp4", "shots_copy_small.mp4")) and hits[0]["start"] <= 4.5 <= hits[0]["end"]
     assert c.get(hits[0]["thumbnail"]).headers["content-type"] == "image/jpeg"
@@ -102,17 +103,16 @@ def test_mutating_routes_need_the_token(server):
         assert r.status_code == 401 and r.json()["error"] == "unauthorized"
     assert c.post("/scan", params={"dir": str(server["root"])}).status_code == 401
     assert c.post("/ingest", json=body, headers=AUTH).status_code == 202
-    assert c.get("/stats").status_code == 200  # reads stay open
+    assert c.get("/stats", headers={"Authorization": ""}).status_code == 401  # reads too (tests/test_access.py)
 
 
 def test_token_is_not_required_when_none_is_configured():
-    from starlette.requests import Request
-
     from dam.config import Settings
-    from dam.serve.api import require_token
+    from dam.serve.guard import refuse
 
-    request = Request({"type": "http", "headers": [], "query_string": b""})
-    assert require_token(request, Settings(api_token=None)) is None
+    scope = {"type": "http", "method": "POST", "path": "/ingest", "headers": [(b"host", b"127.0.0.1:8000")]}
+    assert refuse(scope, Settings(api_token=None)) is None
+    assert refuse(scope, Settings(api_token="t")).status_code == 401
 
 
 @pytest.mark.parametrize("path", ["{root}/../outside/secret.mp4", "/etc/passwd", "{root}/escape/secret.mp4",
@@ -161,12 +161,12 @@ def test_malformed_and_oversized_requests(server):
     r = c.get("/search", params={"q": "x", "limit": 100000})
     assert r.status_code == 422
     big = b"\xff\xd8\xff" + b"0" * (1 << 20) * 2
-    r = c.post("/search/image", files={"file": ("big.jpg", big, "image/jpeg")})
+    r = c.post("/search/image", files={"file": ("big.jpg", big, "image/jpeg")}, headers=AUTH)
     assert r.status_code == 413 and r.json()["error"] == "too_large"
     r = c.post("/upload", files={"files": ("big.mp4", big, "video/mp4")}, headers=AUTH)
     assert r.status_code == 413
     assert not any((server["root"] / "uploads").glob("*big*"))  # nothing half-written is left
-    r = c.post("/search/image", files={"file": ("x.jpg", b"not a picture", "image/jpeg")})
+    r = c.post("/search/image", files={"file": ("x.jpg", b"not a picture", "image/jpeg")}, headers=AUTH)
     assert r.status_code == 422 and r.json()["error"] == "unreadable_image"
 
 

@@ -133,14 +133,19 @@ def test_bad_inputs_are_reported_and_nothing_is_lost(media, ray_cluster, tmp_pat
     report = lib.ingest([folder, tmp_path / "does-not-exist"], implicit_root=True)
     bad = {e.path.rsplit("/", 1)[-1]: e.reason for e in report.errors}
     assert set(bad) == {"empty.mp4", "notes.mp4", "random.mov", "truncated.mp4", "truncated_tail.mp4", "does-not-exist"}
-    assert "truncated" in bad["truncated.mp4"] and "empty" in bad["empty.mp4"]
-    assert "truncated" in bad["truncated_tail.mp4"]  # at open or by the pipeline, as the cut falls
-    assert asset(lib, folder / "truncated_tail.mp4").status == "error"
+    assert "empty" in bad["empty.mp4"]
+    # A file that ends early is indexed for what decodes and says which seconds it lost.
+    for cut in ("truncated.mp4", "truncated_tail.mp4"):
+        assert bad[cut].startswith("damaged: ") and "the rest is indexed" in bad[cut]
+        tail = asset(lib, folder / cut)
+        assert tail.status == "indexed" and tail.levels["L1"] > 0 and tail.damaged
+        assert tail.damaged[-1][1] == pytest.approx(tail.info.duration, abs=0.2)  # lost up to its end
     good = asset(lib, folder / "good.mp4")
-    assert good.status == "indexed" and good.levels["L2"] == 3
+    assert good.status == "indexed" and good.levels["L2"] == 3 and good.damaged == []
     assert asset(lib, folder / "audio_only.m4a").kind == "audio"
     job = lib.catalog.job(report.job)
-    assert job.status == "done" and job.failed == 6 and len(job.errors) == 6
+    assert report.damaged == 2 and report.failed == 4
+    assert job.status == "done" and job.failed == 4 and len(job.errors) == 6
 
 
 def test_paths_outside_media_roots_are_refused(media, ray_cluster, tmp_path):
@@ -155,7 +160,7 @@ def test_changing_encoder_reindexes_into_a_new_space(media, ray_cluster, tmp_pat
     folder = tmp_path / "one"
     folder.mkdir()
     shutil.copy(media["other"], folder / "clip.mp4")
-    Library(make_settings(tmp_path)).ingest([folder], implicit_root=True, levels="L0")
+    Library(make_settings(tmp_path, encoder="builtin")).ingest([folder], implicit_root=True, levels="L0")
     cfg, ckpt = write_tiny_clip(tmp_path)
     lib = Library(make_settings(tmp_path, encoder="clip", clip_model=str(cfg), clip_checkpoint=str(ckpt)))
     report = lib.ingest([folder], implicit_root=True, levels="L2")
@@ -184,8 +189,14 @@ def test_a_failing_shard_flows_through_the_pipeline_as_an_error_row(media, ray_c
     lies = {**good, "shard": 2, "expected_frames": 10 * good["expected_frames"]}  # header promises more
     rows = {r["shard"]: r for r in run_shards(settings, [good, past_end, lies])}
     assert rows[0]["error"] == "" and len(rows[0]["vectors"]) == len(rows[0]["index"]) > 0
-    assert "past the end" in rows[1]["error"] and "truncated: only" in rows[2]["error"]
-    assert set(rows[1]) == set(rows[0])  # one row shape, failed or not
+    assert len(rows[0]["lost"]) == 0
+    # Past the end: nothing to decode and nothing lost (the header promised nothing there).
+    assert rows[1]["error"] == "" and len(rows[1]["index"]) == 0 and len(rows[1]["lost"]) == 0
+    # A header that promises more than the file holds: what decodes comes back, the rest is lost.
+    real_end = good["expected_frames"]
+    assert rows[2]["error"] == "" and len(rows[2]["index"]) == len(rows[0]["index"])
+    assert [list(r) for r in rows[2]["lost"]] == [[real_end, good["end"]]]
+    assert set(rows[1]) == set(rows[0]) == set(rows[2])  # one row shape, damaged or not
 
 
 def test_gpu_decoding_on_a_cluster_without_gpus_is_refused_with_the_fix(ray_cluster, tmp_path):

@@ -32,7 +32,8 @@ class SyncGroup(BaseModel):
                  for path, off, drift, conf, err in placed]
         return {"format": TIMELINE_FORMAT, "group": self.group, "reference": self.reference,
                 "clips": sorted(clips, key=lambda c: c["start"]),
-                "unmatched": [{"path": r.clip, "reason": r.reason} for r in self.results if not r.matched]
+                "unmatched": [{"path": r.clip, "reason": r.reason, **({"candidates": r.candidates} if r.ambiguous else {})}
+                              for r in self.results if not r.matched]
                 + [{"path": p, "reason": e} for p, e in self.errors.items()]}
 
 

@@ -56,6 +56,21 @@ MAX_DRIFT = 500e-6  # clocks further apart than this are not cameras of one shoo
 FINE_BAND = (150.0, 3800.0)
 COARSE_BAND = (100.0, 950.0)
 MIN_PEAK_RATIO = 2.5  # unrelated audio measured <= 1.74 (speech, tonal music, noise); hard true matches >= 5.98
+# A peak that repeats (a tone, a beat, mains hum) has rivals as high as itself: a pure 440 Hz tone
+# delayed by 1 s measured coarse ratio 1.00 with z ~ 600 ("confidence 1"), and where the tone's
+# onset gave the coarse stage one clean peak its fine windows (tone only) measured ratio ~1.0
+# and landed +35.5 ms off on another cycle. Below REPEAT_RATIO a peak is "ambiguous" and its
+# rivals are the candidates reported instead of an offset. The bar is the match's own: a peak
+# less than MIN_PEAK_RATIO above a rival is no match, so every such rival is a candidate.
+# Unrelated speech and tonal music also have peaks with rivals (ratio 1.07-1.74) but stand only
+# z 8.1-8.4 above their floor (true pairs 47-91, the tone 540-2600): a repeat must clear REPEAT_MIN_Z.
+REPEAT_RATIO = MIN_PEAK_RATIO
+RIVAL_SHARE = 1 / MIN_PEAK_RATIO
+REPEAT_MIN_Z = 20.0
+# A fine window searches a few hundred lags, so the Bonferroni bar alone lets a window with nothing
+# in the fine band through (a 50 Hz hum: windows at z 6.9-13.5 pulled the line 72 ms off the
+# coarse peak's right answer). Windows of true pairs measure z 46-122; weaker ones are not used.
+FINE_MIN_Z = 20.0
 MIN_OVERLAP = 0.5  # a coarse chunk must overlap the reference by half its length
 ONE_CHUNK_DRIFT = 0.05  # one matching chunk is enough when the drift cannot move the clip's ends further (s)
 SILENCE = 1e-5  # RMS of a chunk below which it is silence (-100 dBFS)
@@ -77,6 +92,8 @@ class SyncResult(BaseModel):
     error_ms: float | None = None  # RMS of the fine windows about the line
     seconds: float = 0.0
     reason: str | None = None
+    ambiguous: bool = False  # the best peak repeats (a tone, a beat, hum): no single offset can be trusted
+    candidates: list[float] = []  # when ambiguous: offsets (s) whose peaks stand as high as the best
 
 
 @dataclass
@@ -85,6 +102,7 @@ class Peak:
     z: float
     searched: int
     ratio: float = 0.0  # height over the runner-up outside the peak's guard zone (both above the median)
+    rivals: tuple[float, ...] = ()  # lags of other peaks nearly as high as this one (when the ratio is low)
 
 
 class Track:
@@ -283,7 +301,24 @@ def _peak(corr: np.ndarray, lo: int, hi: int, rate: int) -> Peak:
     top = float(vals[k]) - med
     z = top / mad if mad > 0 else 0.0
     ratio = top / (runner - med) if runner > med else 0.0
-    return Peak(lo + k + frac, z, len(vals), ratio)
+    rivals = _rivals(vals, k, guard, med, top) if 0 < ratio < REPEAT_RATIO and z >= REPEAT_MIN_Z else ()
+    return Peak(lo + k + frac, z, len(vals), ratio, tuple(lo + r for r in rivals))
+
+
+def _rivals(vals: np.ndarray, k: int, guard: int, med: float, top: float, most: int = 5) -> list[int]:
+    """Indices of the highest peaks at least `guard` apart (the best, `k`, first) that reach
+    RIVAL_SHARE of its height above the median: where a repeating sound could equally sit."""
+    v = vals - med
+    taken = np.zeros(len(v), bool)
+    out = []
+    j = k
+    while len(out) < most and v[j] >= RIVAL_SHARE * top:
+        out.append(j)
+        taken[max(0, j - guard):j + guard + 1] = True
+        if taken.all():
+            break
+        j = int(np.argmax(np.where(taken, -np.inf, v)))
+    return out
 
 
 def gcc_phat(ref: np.ndarray, clip: np.ndarray, rate: int, band: tuple[float, float],
@@ -334,8 +369,8 @@ def _fft_length(ref: Track, clip: Track) -> int:
 
 
 def _coarse(ref: Track, clip: Track, min_confidence: float, early: bool
-            ) -> tuple[list[tuple[float, float, float, float]], int, bool]:
-    """(clip time, offset, z, peak ratio) of each chunk read, the lags searched in all the
+            ) -> tuple[list[tuple[float, float, float, float, tuple[float, ...]]], int, bool]:
+    """(clip time, offset, z, peak ratio, rival offsets) of each chunk read, the lags searched in all the
     chunks planned, and whether every planned chunk was read. With `early`, reading stops at
     the first chunk that matches when the clip is short enough for one chunk to bound the drift,
     else at the third."""
@@ -355,7 +390,8 @@ def _coarse(ref: Track, clip: Track, min_confidence: float, early: bool
         if len(b) < rate or np.sqrt(np.mean(np.square(b, dtype=np.float64))) < SILENCE:  # says nothing
             continue
         p = _peak(_whitened(spec, b, n, mask), lo, hi, rate)
-        found.append((at + len(b) / rate / 2, p.lag / rate - at, p.z, p.ratio))
+        found.append((at + len(b) / rate / 2, p.lag / rate - at, p.z, p.ratio,
+                      tuple(round(r / rate - at, 4) for r in p.rivals)))
         matches += _confidence(p.z, searched) >= min_confidence and p.ratio >= MIN_PEAK_RATIO
         if early and matches >= needed:
             return found, searched, k == len(starts) - 1
@@ -390,9 +426,11 @@ def _match(ref: Track, cl: Track, min_confidence: float, early: bool) -> tuple[S
     out = SyncResult(clip="", reference="", matched=False)
     rate = ref.rate
     chunks, searched, complete = _coarse(ref, cl, min_confidence, early)
-    best = max(chunks, key=lambda c: c[2]) if chunks else (0, 0, 0.0, 0.0)
+    best = max(chunks, key=lambda c: c[2]) if chunks else (0, 0, 0.0, 0.0, ())
     out.psr, out.peak_ratio = round(best[2], 2), round(best[3], 2)
     out.confidence = round(_confidence(best[2], searched), 6)
+    if chunks and out.confidence >= min_confidence and best[4]:  # sure there is a peak, not which one
+        return _ambiguous(out, list(best[4])), complete
     if not chunks or out.confidence < min_confidence or out.peak_ratio < MIN_PEAK_RATIO:
         out.reason = "no match: the audio has nothing in common" if chunks else "no match: too short or silent"
         return out, complete
@@ -419,12 +457,17 @@ def _match(ref: Track, cl: Track, min_confidence: float, early: bool) -> tuple[S
         reach = int(margin * FINE_RATE)
         windows.append((c_at, r_at))
         items.append((r, c, (centre - reach, centre + reach)))
-    ts, offs, zs = [], [], []
+    ts, offs, zs, repeats = [], [], [], []
     for (c_at, r_at), p in zip(windows, gcc_phat_many(items, FINE_RATE, FINE_BAND) if items else []):
-        if _confidence(p.z, p.searched) >= min_confidence:
+        if _confidence(p.z, p.searched) >= min_confidence and p.z >= FINE_MIN_Z:
             ts.append(c_at + win / 2)
             offs.append(r_at + p.lag / FINE_RATE - c_at)
             zs.append(p.z)
+            if p.rivals:
+                repeats.append([r_at + r / FINE_RATE - c_at for r in p.rivals])
+    if ts and len(repeats) * 2 > len(ts):  # most windows repeat within the coarse line's reach
+        # the coarse line first: where the chunks (which may hold an onset) put it
+        return _ambiguous(out, [icpt + slope * ts[0]] + [c for c in repeats[0] if abs(c - icpt - slope * ts[0]) > 0.01]), complete
     if not ts:  # the coarse line is all we have
         ts, offs = [c[0] for c in good], [c[1] for c in good]
     t_arr, o_arr = np.array(ts), np.array(offs)
@@ -441,3 +484,13 @@ def _match(ref: Track, cl: Track, min_confidence: float, early: bool) -> tuple[S
     out.windows = int(len(t_arr)) if zs else 0
     out.error_ms = round(float(np.sqrt(np.mean(resid ** 2))) * 1e3, 4)
     return out, complete
+
+
+def _ambiguous(out: SyncResult, candidates: list[float]) -> SyncResult:
+    """Not a match: the peak repeats, so the offset could be any of `candidates`."""
+    out.matched, out.ambiguous = False, True
+    out.candidates = [round(c, 4) for c in candidates]
+    shown = ", ".join(f"{c:+.4f}s" for c in out.candidates)
+    out.reason = (f"ambiguous: the sound repeats (a tone, beat or hum), so {len(out.candidates)} offsets fit "
+                  f"as well: {shown}")
+    return out

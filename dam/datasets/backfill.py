@@ -69,14 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     report.unchanged += len(skipped)
     report.assets += skipped
     report.errors += errors
-    report.failed = len({e.path for e in report.errors})
+    report.failed = len({e.path for e in report.errors if e.stage != "damaged"})  # damaged ones are indexed
     if args.json:
         print(report.model_dump_json(), flush=True)
     else:
         print(f"backfill {report.job}: {report.indexed} indexed, {report.unchanged} unchanged, {report.failed} failed, "
+              f"{report.damaged} damaged, "
               f"{report.video_seconds:.0f} video s in {report.seconds:.0f}s", flush=True)
         for e in report.errors:
-            print(f"  failed: {e.path}: {e.reason}", flush=True)
+            print(f"  {'damaged' if e.stage == 'damaged' else 'failed'}: {e.path}: {e.reason}", flush=True)
     return 3 if report.errors else 0
 
 

@@ -3,6 +3,9 @@ pools and come back, one finished shard at a time, to the single writer."""
 
 from __future__ import annotations
 
+import math
+import os
+import time
 from collections.abc import Iterator
 
 import ray
@@ -41,13 +44,64 @@ def ensure_ray(settings: Settings) -> None:
     if settings.ray_address:
         ray.init(address=settings.ray_address, logging_level=logging.ERROR, log_to_driver=False)
     else:
-        # Local Ray for one machine: no dashboard, nothing listening beyond loopback.
-        ray.init(include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
+        _loopback_only()
+        # Local Ray for one machine: no dashboard. Ray's processes redirect their output to files
+        # in the session's log folder; fate-sharing (PR_SET_PDEATHSIG, Linux) ends GCS and raylet
+        # with this process, and their agents end themselves once the raylet is gone (~65 s after
+        # a SIGKILL: they first try to report the death to the dead GCS, 60 s timeout).
+        ray.init(include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False,
+                 runtime_env={"worker_process_setup_hook": "dam.datasets.loopback.grpc_on_loopback"})
+        _exit_cleanly_on_sigterm()
+    _errors_to_stderr()
     logging.getLogger("ray.data").setLevel(logging.ERROR)
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
     ctx.verbose_stats_logs = False
+
+
+def _loopback_only() -> None:
+    """Every Ray listener of an embedded Ray on 127.0.0.1. Ray takes its node address from
+    `get_node_ip_address()`, which is loopback only when multi-node support is off
+    (RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0, read when Ray is imported); `ray.init(_node_ip_address=
+    "127.0.0.1")` does not do it (Ray 2.60 turns a loopback address into the external one). With
+    a loopback node address GCS, raylet, object manager, workers and both agents bind 127.0.0.1;
+    before, the GCS, raylet and workers listened on `::` and the agents on the LAN address. Set on
+    Ray's constant, not in the environment: a `ray start --address` this process runs later must
+    still be able to join a cluster."""
+    from ray._private import ray_constants
+
+    ray_constants.ENABLE_RAY_CLUSTER = False  # read at import; this process imported Ray already
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """SIGTERM ends this process through `sys.exit`, so Ray's atexit `ray.shutdown()` stops every
+    Ray process at once (measured: 1.6 s, nothing left) instead of the kernel killing GCS and
+    raylet and leaving their agents behind for a minute. Only when nobody else handles SIGTERM."""
+    import signal
+    import sys
+    import threading
+
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+def _errors_to_stderr() -> None:
+    """Ray's driver thread relaying cluster errors ("(raylet) ..." lines; after a raylet death a
+    screen of its `[state-dump]`) prints them to sys.stdout even with log_to_driver=False
+    (ray._private.worker.listen_error_messages, Ray 2.60): stdout is for `--json`, so they go to
+    stderr with Ray's other diagnostics."""
+    from ray._private import worker
+
+    relay = worker.print_to_stdstream
+    if getattr(relay, "dam_stderr", False):
+        return
+
+    def to_stderr(data: dict, ignore_prefix: bool) -> None:
+        relay({**data, "is_err": True}, ignore_prefix)
+
+    to_stderr.dam_stderr = True  # type: ignore[attr-defined]
+    worker.print_to_stdstream = to_stderr
 
 
 def gpus_per_actor(settings: Settings) -> float:
@@ -65,11 +119,18 @@ def gpu_decode(settings: Settings) -> bool:
 
 def _decoded(settings: Settings, shards: list[dict], scale: float, decode_gpus: float,
              room: bool = False) -> ray.data.Dataset:
-    """Shards NVDEC suits go to GPU decode actors, the rest to decord actors: two pools, because
-    one process cannot hold both decoders' FFmpeg builds. With `room` (the cluster has CPUs free
-    for every actor) a pool has its full size from the start, spread over the nodes; otherwise it
-    grows from one actor (a fixed pool that cannot fit would wait forever, and an autoscaling
-    pool started above its minimum may cancel a pending actor, which Ray Data 2.60 takes as fatal)."""
+    """Shards NVDEC suits go to GPU decode actors, the rest to CPU decode actors: two pools, because
+    one process cannot hold both decoders' FFmpeg builds. With `room` (the whole pool fits, see
+    run_shards) a pool has its full size from the start, spread over the nodes; otherwise it grows
+    from one actor (a fixed pool that cannot fit would wait forever, and an autoscaling pool
+    started above its minimum may cancel a pending actor, which Ray Data 2.60 takes as fatal).
+
+    One shard in flight per decode actor. With Ray Data's default (2 per actor) the actor ready
+    first took both 60 s shards of a 120 s file and decoded them one after the other, and Ray Data
+    then released its idle peer: 0.48x ffmpeg on a 2-core EPYC (issue 21); here (2 cores) one pid
+    decoded shard 0 at 5-71 s and shard 1 at 72-208 s. With 1 in flight: two pids, 11-303 s and
+    14-305 s. A shard row is a few hundred bytes and its actor reads the file itself, so a second
+    task in flight prefetches nothing."""
     from dam.media.nvdec import nvdec_suits
 
     routes = [("cpu", [s for s in shards if not (decode_gpus and nvdec_suits(s))], 1.0, 0)]
@@ -78,12 +139,22 @@ def _decoded(settings: Settings, shards: list[dict], scale: float, decode_gpus: 
     parts = []
     for device, rows, cpus, gpus in routes:
         if rows:
-            conf = settings.model_copy(update={"decode_device": device}).model_dump(mode="json")
+            conf = settings.model_dump(mode="json") | {"decode_device": device}
+            size = min(settings.decode_concurrency, len(rows))
             parts.append(ray.data.from_items(rows, override_num_blocks=len(rows)).map(
-                _bind(DecodeShard, conf), num_cpus=scale * cpus, num_gpus=gpus,
-                compute=ActorPoolStrategy(size=min(settings.decode_concurrency, len(rows))) if room
-                else ActorPoolStrategy(min_size=1, max_size=settings.decode_concurrency)))
+                _bind(DecodeShard, conf, "decode"), num_cpus=scale * cpus, num_gpus=gpus,
+                compute=ActorPoolStrategy(size=size, max_tasks_in_flight_per_actor=1) if room
+                else ActorPoolStrategy(min_size=1, max_size=settings.decode_concurrency, max_tasks_in_flight_per_actor=1)))
     return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+
+
+def start_together(ds: ray.data.Dataset, settings: Settings) -> ray.data.Dataset:
+    """On a local Ray, hand out no shard before every pool's first actors are up: otherwise the
+    decoder that starts first takes the first shards while its peers are still importing. A
+    cluster (whose nodes may take minutes to come up) starts at once, with whatever is ready."""
+    if not settings.ray_address:
+        ds.context.wait_for_min_actors_s = 600  # everything fits in what is free: seconds, not minutes
+    return ds
 
 
 def run_shards(settings: Settings, shards: list[dict]) -> Iterator[dict]:
@@ -99,20 +170,62 @@ def run_shards(settings: Settings, shards: list[dict]) -> Iterator[dict]:
     gpu_share = min(gpus, 0.25 if decoders_on_gpu else 0.5) if gpus else 0
     decode_gpus = min(0.05, 0.5 / settings.decode_concurrency) if decoders_on_gpu else 0
     model_cpus = 0.25 if gpus else 0.5
-    # One decode actor plus the two model actors must fit in what is free now (a laptop running
-    # `dam serve` has given some CPUs to Serve); otherwise Ray Data would wait for them forever.
+    # The actors must fit in what is free now (a laptop running `dam serve` has given some CPUs to
+    # Serve); otherwise Ray Data would wait for them forever. On a local Ray (one node) CPU shares
+    # shrink until the whole decode pool fits next to the model actors: they are scheduling tokens,
+    # and with 1 CPU per decoder and 0.5 per model actor 2 free CPUs held ONE decoder, which
+    # decoded every shard alone (issue 21). Rounded down so they never add up to a hair more than
+    # is free. A cluster keeps whole-CPU decoders (its free CPUs are spread over nodes, where
+    # shrunken shares could leave pieces too small for any actor): a full pool where they fit,
+    # else one that grows from one actor.
+    models = 2 * model_cpus * settings.embed_concurrency
     free = ray.available_resources().get("CPU", 0.0)
-    scale = min(1.0, max(free, 0.1) / (1.0 + 2 * model_cpus * settings.embed_concurrency))
-    room = not decode_gpus and free >= settings.decode_concurrency + 2 * model_cpus * settings.embed_concurrency
+    local = not settings.ray_address and not decode_gpus
+    scale = math.floor(1000 * min(1.0, max(free, 0.1) / ((settings.decode_concurrency if local else 1) + models))) / 1000
+    room = local or (not decode_gpus and free >= settings.decode_concurrency + models)
     ds = _decoded(settings, shards, scale, decode_gpus, room)
-    ds = ds.map(_bind(DetectShots, conf), num_cpus=model_cpus * scale, num_gpus=gpu_share,
+    ds = ds.map(_bind(DetectShots, conf, "shots"), num_cpus=model_cpus * scale, num_gpus=gpu_share,
                 compute=ActorPoolStrategy(size=settings.embed_concurrency))
-    ds = ds.map(_bind(EmbedFrames, conf), num_cpus=model_cpus * scale, num_gpus=gpu_share,
+    ds = ds.map(_bind(EmbedFrames, conf, "embed"), num_cpus=model_cpus * scale, num_gpus=gpu_share,
                 compute=ActorPoolStrategy(size=settings.embed_concurrency))
-    yield from ds.iter_rows()
+    yield from start_together(ds, settings).iter_rows()
 
 
-def _bind(stage: type, conf: dict) -> type:
+STAGES = ("decode", "shots", "embed")
+
+
+class StageClock:
+    """Busy fraction of every stage actor over one run (time inside its stage / the run's wall
+    time), from the `<stage>_pid/_started/_ended` each row carries: a speed figure that halves
+    on another machine says why (one decoder at 1.0 and its peer at 0.0 is a serialised pool)."""
+
+    def __init__(self) -> None:
+        self.started = time.time()
+        self.busy: dict[str, dict[str, float]] = {s: {} for s in STAGES}
+
+    def add(self, row: dict) -> None:
+        for stage in STAGES:
+            if row.get(f"{stage}_pid"):
+                per = self.busy[stage]
+                pid = str(row[f"{stage}_pid"])
+                per[pid] = per.get(pid, 0.0) + float(row[f"{stage}_ended"]) - float(row[f"{stage}_started"])
+
+    def fractions(self) -> dict[str, dict[str, float]]:
+        """stage -> process id -> busy fraction, since this clock was made."""
+        wall = max(time.time() - self.started, 1e-9)
+        return {s: {pid: round(t / wall, 3) for pid, t in sorted(per.items())} for s, per in self.busy.items() if per}
+
+
+def _bind(stage: type, conf: dict, name: str) -> type:
     """A subclass carrying the settings, so actors need no constructor arguments in the object
-    store (which Ray cannot restore if an actor restarts after they are gone)."""
-    return type(stage.__name__, (stage,), {"__init__": lambda self: stage.__init__(self, conf)})
+    store (which Ray cannot restore if an actor restarts after they are gone). Its rows also say
+    which process ran the stage and when (`<name>_pid`, `<name>_started`, `<name>_ended`,
+    time.time()): StageClock's busy fractions and the pool-concurrency test read them."""
+
+    def call(self, row: dict) -> dict:
+        started = time.time()
+        row = stage.__call__(self, row)
+        row.update({f"{name}_pid": os.getpid(), f"{name}_started": started, f"{name}_ended": time.time()})
+        return row
+
+    return type(stage.__name__, (stage,), {"__init__": lambda self: stage.__init__(self, conf), "__call__": call})

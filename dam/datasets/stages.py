@@ -9,10 +9,20 @@ from pathlib import Path
 import numpy as np
 
 from dam.config import Settings
-from dam.media.decode import DecodeError, decode_frames, decode_shard, decode_size, sample_indices
+from dam.media.decode import DecodeError, decode_picks, decode_shard, decode_size, lost_ranges, sample_indices
 from dam.media.quality import frame_quality
 
 CONTEXT = 50  # frames of look-around on each side so shot detection is exact at shard edges
+
+
+def _empty(row: dict) -> dict:
+    """The shard's outputs, empty: every row keeps one shape, whatever happened to it."""
+    for key in ("tiny", "frames"):
+        row.pop(key, None)
+    row.update(first=row["start"], index=np.zeros(0, np.int64), times=np.zeros(0), quality=np.zeros(0, np.float32),
+               cuts=np.zeros((0, 4), np.int64))
+    row.setdefault("lost", np.zeros((0, 2), np.int64))
+    return row
 
 
 def _fail(row: dict, stage: str, e: BaseException) -> dict:
@@ -20,11 +30,7 @@ def _fail(row: dict, stage: str, e: BaseException) -> dict:
     msg = str(e) if isinstance(e, DecodeError) else f"{type(e).__name__}: {e}"
     row["error"] = f"{stage}: {msg}"[:500]
     row["trace"] = "" if isinstance(e, DecodeError) else traceback.format_exc()[-2000:]
-    for key in ("tiny", "frames"):
-        row.pop(key, None)
-    row.update(first=row["start"], index=np.zeros(0, np.int64), times=np.zeros(0), quality=np.zeros(0, np.float32),
-               cuts=np.zeros((0, 4), np.int64))
-    return row
+    return _empty(row)
 
 
 def _node() -> str:
@@ -37,6 +43,16 @@ def _node() -> str:
 def _size(row: dict, settings: Settings) -> tuple[int, int]:
     w, h = row["width"], row["height"]
     return decode_size(w, h, settings.frame_size)
+
+
+def _damage(row: dict, lost: list[tuple[int, int]]) -> np.ndarray:
+    """Lost frame ranges, less a tail at the file's end within 3 % of its length (+2 frames): the
+    header's frame count is an estimate (the same allowance the truncation check always had)."""
+    if lost and row["shard"] == row["shards"] - 1 and lost[-1][1] >= row["expected_frames"]:
+        a, b = lost[-1]
+        if b - a <= 0.03 * row["expected_frames"] + 2:
+            lost = lost[:-1]
+    return np.asarray(lost, np.int64).reshape(-1, 2)
 
 
 class DecodeShard:
@@ -58,19 +74,23 @@ class DecodeShard:
             from dam.media.nvdec import decode_shard_nvdec
 
             return decode_shard_nvdec(*args, fps=row["fps"], context=CONTEXT, rotation=row["rotation"])
-        return decode_shard(*args, context=CONTEXT, rotation=row["rotation"], threads=self.settings.decode_threads)
+        return decode_shard(*args, context=CONTEXT, rotation=row["rotation"], threads=self.settings.decode_threads,
+                            backend=self.settings.decoder)
 
     def __call__(self, row: dict) -> dict:
         return_freed_memory()  # the last shard's buffers, now that Ray has taken them
         row.update(error="", trace="", decode_node=_node())
+        # Frames this shard should hold: a header can over-count, so the last shard asks only for
+        # what it promises, and a short shortfall at the very end is not damage.
+        expect_end = min(row["end"], row["expected_frames"])
         try:
             wanted = sample_indices(row["start"], row["end"], row["fps"], self.settings.sample_fps)
             sf = self._decode(row, wanted)
-            if sf.total < 0.97 * row["expected_frames"] - 2:
-                fps = row["fps"]
-                raise DecodeError(f"truncated: only {sf.total / fps:.2f}s of {row['expected_frames'] / fps:.2f}s can be decoded")
             row.update(tiny=sf.tiny, first=sf.first, frames=sf.frames, index=sf.index, times=sf.times,
-                       quality=np.asarray([frame_quality(f) for f in sf.frames], np.float32))
+                       quality=np.asarray([frame_quality(f) for f in sf.frames], np.float32),
+                       lost=_damage(row, lost_ranges(sf.decoded, row["start"], expect_end)))
+        except DecodeError:  # nothing in this range decodes: the whole range is lost, the file goes on
+            _empty(row)["lost"] = _damage(row, [(row["start"], expect_end)] if expect_end > row["start"] else [])
         except Exception as e:
             _fail(row, "decode", e)
         return row
@@ -127,8 +147,10 @@ class DetectShots:
     def __call__(self, row: dict) -> dict:
         if row.get("error"):
             return row
+        tiny = row.pop("tiny", None)
+        if tiny is None or not len(tiny):  # the whole range was lost to damage
+            return row
         try:
-            tiny = row.pop("tiny")
             found = self.detector.detect(tiny, row["first"])
             start, end = row["start"], min(row["end"], row["first"] + len(tiny))
             row["end"] = end  # the real end: headers can over- or under-count frames
@@ -138,9 +160,9 @@ class DetectShots:
             edges = [start] + [t.split for t in mine] + [end]
             extra = [(a + b) // 2 for a, b in zip(edges, edges[1:])
                      if b > a and not np.any((index >= a) & (index < b))]
-            if extra:
-                frames, times = decode_frames(Path(row["path"]), extra, _size(row, self.settings), row["rotation"])
-                got = np.asarray(extra[: len(frames)], np.int64)
+            if extra:  # those that decode (damage may take some)
+                frames, times, got = decode_picks(Path(row["path"]), extra, _size(row, self.settings), row["rotation"],
+                                                  backend=self.settings.decoder)
                 order = np.argsort(np.concatenate([index, got]), kind="stable")
                 row["frames"] = np.concatenate([row["frames"], frames])[order]
                 row["index"] = np.concatenate([index, got])[order]
@@ -165,7 +187,7 @@ class EmbedFrames:
     def __call__(self, row: dict) -> dict:
         frames = row.pop("frames", None)
         row["embed_node"] = _node()
-        if row.get("error"):
+        if row.get("error") or frames is None or not len(frames):  # failed, or every frame lost to damage
             row["vectors"] = np.zeros((0, self.encoder.dim), np.float32)
             return row
         try:

@@ -50,7 +50,11 @@ def load_image_encoder(settings: Settings) -> ImageEncoder:
     if settings.encoder == "clip":
         from dam.encoders.clip import ClipEncoder
 
-        return ClipEncoder(settings.clip_model, settings.clip_checkpoint)
+        return ClipEncoder(settings.clip_model, settings.clip_checkpoint, pretrained=settings.clip_pretrained)
+    if settings.encoder == "vision":
+        from dam.encoders.vision import VisionEncoder
+
+        return VisionEncoder(settings)
     from dam.encoders.builtin import BuiltinEncoder
 
     return BuiltinEncoder()
@@ -59,7 +63,7 @@ def load_image_encoder(settings: Settings) -> ImageEncoder:
 def cheap_image_encoder(settings: Settings) -> ImageEncoder | None:
     """The configured image encoder when it is cheap enough to run in the caller's process
     (ImageEncoder.cheap); None, without loading any weights, when it is not."""
-    if settings.encoder == "clip":
+    if settings.encoder != "builtin":
         return None
     enc = load_image_encoder(settings)
     return enc if enc.cheap else None
@@ -70,7 +74,11 @@ def image_encoder_key(settings: Settings) -> str:
     if settings.encoder == "clip":
         from dam.encoders.clip import clip_key
 
-        return clip_key(settings.clip_model, settings.clip_checkpoint)
+        return clip_key(settings.clip_model, settings.clip_checkpoint or settings.clip_pretrained)
+    if settings.encoder == "vision":
+        from dam.encoders.vision import KEY
+
+        return KEY
     from dam.encoders.builtin import BuiltinEncoder
 
     return BuiltinEncoder.key

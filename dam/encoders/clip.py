@@ -1,4 +1,6 @@
-"""CLIP through open_clip from weights the user points at: text and images in one space."""
+"""CLIP through open_clip: text and images in one space. Weights by open_clip's own pretrained
+names (`DAM_CLIP_PRETRAINED=laion2b_s34b_b79k`, downloaded on first use into open_clip's cache,
+with a progress bar) or from a local file (`DAM_CLIP_CHECKPOINT`)."""
 
 from __future__ import annotations
 
@@ -21,35 +23,63 @@ def clip_key(model: str, checkpoint: str | None) -> str:
     return f"clip-{safe}-{tag}"
 
 
+def weights_url(cfg: dict) -> str:
+    """Where open_clip fetches a pretrained config's weights from (to fetch by hand when offline)."""
+    if cfg.get("hf_hub"):
+        repo, _, filename = cfg["hf_hub"].rpartition("/")  # 'org/name/' (default file) or 'org/name/file'
+        return f"https://huggingface.co/{repo}/resolve/main/{filename or 'open_clip_pytorch_model.bin'}"
+    return cfg.get("url", "")
+
+
+def fetch_pretrained(model: str, tag: str) -> None:
+    """Download (or find in open_clip's cache) the weights of `model` pretrained as `tag`; a clear
+    error, naming the file to fetch, where the network does not allow it."""
+    import open_clip
+
+    cfg = open_clip.get_pretrained_cfg(model, tag)
+    if not cfg:
+        known = ", ".join(open_clip.list_pretrained_tags_by_model(model)) or "none"
+        raise EncoderError(f"open_clip has no pretrained weights {tag!r} for {model!r} (known: {known})")
+    try:
+        open_clip.download_pretrained(cfg)  # huggingface_hub / urllib show their own progress bars
+    except Exception as e:  # no network, a proxy, a full disk: each library raises its own types
+        raise EncoderError(
+            f"could not download the clip weights {model}/{tag} ({type(e).__name__}: {str(e)[:200]}). Fetch "
+            f"{weights_url(cfg)} on a machine with network and set DAM_CLIP_CHECKPOINT to the file") from None
+
+
 class ClipEncoder(ImageEncoder):
     """`model` is an open_clip architecture name, or a path to a model-config JSON for custom
-    architectures; `checkpoint` a local weights file (weights are never downloaded)."""
+    architectures; `checkpoint` a local weights file, or else `pretrained` an open_clip tag."""
 
-    def __init__(self, model: str, checkpoint: str | None, device: str | None = None):
+    def __init__(self, model: str, checkpoint: str | None, device: str | None = None, pretrained: str | None = None):
         import open_clip
         import torch
 
-        if not checkpoint or not Path(checkpoint).is_file():
+        if checkpoint and not Path(checkpoint).is_file() or not checkpoint and not pretrained:
             raise EncoderError(
-                f"the clip encoder needs local weights: set DAM_CLIP_CHECKPOINT to an open_clip checkpoint file "
-                f"(got {checkpoint!r})"
+                f"the clip encoder needs weights: set DAM_CLIP_PRETRAINED to an open_clip pretrained name (e.g. "
+                f"laion2b_s34b_b79k) or DAM_CLIP_CHECKPOINT to an open_clip checkpoint file (got {checkpoint!r})"
             )
         name = model
         if model.endswith(".json") and Path(model).is_file():
             open_clip.add_model_config(Path(model))
             name = Path(model).stem
+        if not checkpoint:
+            fetch_pretrained(name, str(pretrained))
+        source = str(checkpoint or pretrained)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.uses_gpu = self.device.startswith("cuda")
         try:
             self.model, _, self.preprocess = open_clip.create_model_and_transforms(
-                name, pretrained=str(checkpoint), device=self.device,
+                name, pretrained=source, device=self.device,
                 precision="fp16" if self.uses_gpu else "fp32",
             )
         except Exception as e:  # torch/pickle/safetensors each raise their own types
-            raise EncoderError(f"could not load clip checkpoint {checkpoint}: {str(e)[:300]}") from None
+            raise EncoderError(f"could not load clip weights {source}: {str(e)[:300]}") from None
         self.model.eval()
         self.tokenizer = open_clip.get_tokenizer(name)
-        self.key = clip_key(model, checkpoint)
+        self.key = clip_key(model, source)
         self.dim = int(self.model.text_projection.shape[1]) if hasattr(self.model, "text_projection") else 512
         self._torch = torch
         self._dtype = torch.float16 if self.uses_gpu else torch.float32  # what precision= cast the weights to

@@ -8,6 +8,7 @@ from dam.enrich.model import Label
 
 SURE = 0.5  # confidence a label needs to be stated
 SURE_CLIP = 0.2  # zero-shot probabilities spread over a whole vocabulary, so a lower bar
+SURE_VISION = 0.3  # ImageNet probabilities split between sibling classes (tabby / tiger cat / Egyptian cat)
 
 
 def _pick(labels: list[Label], facet: str) -> Label | None:
@@ -19,6 +20,25 @@ def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
+def seen(labels: list[Label]) -> list[str]:
+    """What the vision model is sure it sees: 'a cat (Egyptian cat, tabby)', 'an espresso'."""
+    from dam.encoders.labels import category, class_names
+
+    above = {names[0]: category(i) for i, names in enumerate(class_names())}
+    classes = [lb for lb in labels if lb.source == "vision" and lb.facet == "content"]
+    out = []
+    for sub in (lb for lb in labels if lb.source == "vision" and lb.facet == "subject" and lb.confidence >= SURE_VISION):
+        kinds = [lb.name for lb in classes if above.get(lb.name) == sub.name and lb.name != sub.name]
+        out.append(_a(sub.name) + (f" ({', '.join(kinds)})" if kinds else ""))
+    named = {lb.name for lb in labels if lb.source == "vision" and lb.facet == "subject"}
+    out += [_a(lb.name) for lb in classes if lb.confidence >= SURE_VISION and above.get(lb.name) not in named]
+    return out[:3]
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 def describe(labels: list[Label], kind: str, duration: float | None = None) -> str:
     get = lambda f: (lb.name if (lb := _pick(labels, f)) else None)  # noqa: E731
     res, orient = get("resolution"), get("orientation")
@@ -26,6 +46,7 @@ def describe(labels: list[Label], kind: str, duration: float | None = None) -> s
                                 res.upper() if res in ("hd", "sd", "4k", "8k") else res.replace("hd", "HD") if res else None,
                                 {"image": "still image", "audio": "audio recording"}.get(kind, "video footage")) if x)
     subjects = [lb.name for lb in labels if lb.source == "clip" and lb.confidence >= SURE_CLIP][:3]
+    subjects += seen(labels)
     people = get("people")
     if people and people != "no people":
         subjects.append(f"{people}" if people != "one person" else "a person")

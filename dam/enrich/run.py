@@ -9,7 +9,7 @@ import numpy as np
 import ray
 
 from dam.config import Settings
-from dam.enrich.model import Context, Enrichment, Source, SourceSkipped
+from dam.enrich.model import Context, Enrichment, Label, Source, SourceSkipped
 from dam.enrich.prose import describe
 from dam.schema import Asset, Scene
 
@@ -17,10 +17,10 @@ from dam.schema import Asset, Scene
 def sample_frames(a: Asset, n: int, short_side: int = 160,
                   spans: list[tuple[int, int]] | None = None) -> list[np.ndarray]:
     """n frames spread evenly over each span of frame numbers (default: the whole asset; an image
-    is its one frame), RGB; one reader for all spans."""
+    is its one frame), RGB; a damaged file gives the frames that decode."""
     import cv2
 
-    from dam.media.decode import DecodeError, _rotate, decode_size, open_reader
+    from dam.media.decode import decode_frames, decode_size
 
     info = a.info
     empty = np.zeros((0, 1, 1, 3), np.uint8)
@@ -30,8 +30,8 @@ def sample_frames(a: Asset, n: int, short_side: int = 160,
         img = cv2.imread(a.path, cv2.IMREAD_COLOR)
         return [empty if img is None else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)[None]]
     v = info.video
-    vr = open_reader(Path(a.path), decode_size(v.width, v.height, short_side))
-    total = len(vr)
+    size = decode_size(v.width, v.height, short_side)
+    total = v.frame_count or max(1, round((info.duration or 0) * (v.fps or 25.0)))
     out = []
     for lo, hi in spans or [(0, total)]:
         lo, hi = max(0, lo), min(total, hi)
@@ -40,23 +40,22 @@ def sample_frames(a: Asset, n: int, short_side: int = 160,
             continue
         idx = np.unique(np.linspace(lo, hi - 1, num=min(n, hi - lo) + 2).round().astype(int)[1:-1]) \
             if hi - lo > 2 else np.arange(lo, hi)
-        try:
-            out.append(_rotate(vr.get_batch(list(idx)).asnumpy(), v.rotation))
-        except Exception as e:  # decord's C++ errors: truncated or corrupt streams
-            raise DecodeError(f"cannot decode frames for enrichment (truncated or corrupt?): {str(e)[:200]}") from None
+        frames, _ = decode_frames(Path(a.path), idx.tolist(), size, v.rotation)  # a damaged file gives what decodes
+        out.append(frames if len(frames) else empty)
     return out
 
 
 def make_sources(settings: Settings) -> tuple[list[Source], dict[str, str]]:
     """Every source that can run with this configuration, and why the others cannot."""
     from dam.enrich.clip import Clip
+    from dam.enrich.content import Content
     from dam.enrich.faces import Faces
     from dam.enrich.motion import Motion
     from dam.enrich.picture import Picture
     from dam.enrich.speech import Speech
     from dam.enrich.technical import Technical
 
-    sources: list[Source] = [Technical(), Picture(), Speech(), Motion()]
+    sources: list[Source] = [Technical(), Picture(), Content(settings), Speech(), Motion()]
     skipped = {}
     # faces: OpenCV's Haar cascade by default; YuNet with DAM_FACE_MODEL, skipped if that file is missing
     for name, make in (("faces", lambda: Faces(settings.face_model)), ("clip", lambda: Clip(settings))):
@@ -69,20 +68,33 @@ def make_sources(settings: Settings) -> tuple[list[Source], dict[str, str]]:
 
 def enrich_one(sources: list[Source], a: Asset, scenes: list[Scene], motion=None, transcript=None,
                frames: int = 8, skipped: dict[str, str] | None = None) -> Enrichment:
-    ctx = Context(asset=a, frames=sample_frames(a, frames)[0], scenes=scenes, motion=motion, transcript=transcript)
+    # frames at the vision model's input size (224), which the colour and light sources read as well
+    ctx = Context(asset=a, frames=sample_frames(a, frames, short_side=224)[0], scenes=scenes, motion=motion,
+                  transcript=transcript)
     out = Enrichment(asset_id=a.id, skipped=dict(skipped or {}))
     for s in sources:
         try:
             out.labels += s.labels(ctx)
         except SourceSkipped as e:
             out.skipped[s.name] = str(e)
-    picture = next((s for s in sources if s.name == "picture"), None)
-    if picture is not None and a.kind == "video" and len(scenes) > 1:  # what each shot looks like
-        for sc, fr in zip(scenes, sample_frames(a, 3, spans=[(sc.start_frame, sc.end_frame) for sc in scenes])):
-            try:
-                out.scenes[sc.index] = picture.labels(Context(asset=a, frames=fr))
-            except SourceSkipped:
-                pass
+    per_shot = [s for s in sources if s.name in ("picture", "vision")]
+    if per_shot and a.kind == "video" and len(scenes) > 1:  # what each shot looks like and shows
+        spans = [(sc.start_frame, sc.end_frame) for sc in scenes]
+        for sc, fr in zip(scenes, sample_frames(a, 3, short_side=224, spans=spans)):
+            for s in per_shot:
+                try:
+                    out.scenes.setdefault(sc.index, []).extend(s.labels(Context(asset=a, frames=fr)))
+                except SourceSkipped:
+                    pass
+        # What a video shows is what its shots show: the asset's picture labels are each shot's,
+        # at the shot's confidence (8 frames spread over six subjects would leave each at ~1/6).
+        best: dict[tuple[str, str], Label] = {}
+        for lb in (lb for labels in out.scenes.values() for lb in labels if lb.source == "vision"):
+            if best.get((lb.facet, lb.name)) is None or lb.confidence > best[(lb.facet, lb.name)].confidence:
+                best[(lb.facet, lb.name)] = lb
+        if best:
+            out.labels = [lb for lb in out.labels if lb.source != "vision"] + \
+                sorted(best.values(), key=lambda lb: -lb.confidence)
     out.description = describe(out.labels, a.kind, a.info.duration if a.info else None)
     return out
 
@@ -90,11 +102,10 @@ def enrich_one(sources: list[Source], a: Asset, scenes: list[Scene], motion=None
 def enrich_assets(lib, assets: list[Asset], progress=None, use_ray: bool = False) -> list[tuple[str, str]]:
     """Enrich and store each asset; returns (path, reason) of those that failed (decode errors)."""
     from dam.enrich import store
+    from dam.library import _Quiet
     from dam.media.decode import DecodeError
     from dam.motion.store import load as load_motion
     from dam.speech import transcript_of
-
-    from dam.library import _Quiet
 
     progress = progress or _Quiet()
     todo = [a for a in assets if a.info is not None and a.status != "error"]

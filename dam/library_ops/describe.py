@@ -164,7 +164,10 @@ def describe_asset(lib, a: Asset, transcript=None, motion=None) -> AssetMetadata
     from dam.library_ops.stored import motion_intervals, transcript_sections
 
     visual: list[str] = []
-    tag_vecs = lib.image_encoder.embed_text(list(STOCK_VOCABULARY))
+    # Zero-shot stock words need a joint text-picture space (CLIP). The vision model's text side
+    # maps words onto ImageNet classes, and on footage of no such class (test patterns) its best
+    # guess titled a gradient "Animal"; its confident labels come through `dam enrich` instead.
+    tag_vecs = lib.image_encoder.embed_text(list(STOCK_VOCABULARY)) if lib.settings.encoder == "clip" else None
     if tag_vecs is not None:
         _, vecs, _ = lib.store.vectors_of("l0", lib.key, a.id)
         if len(vecs):

@@ -122,13 +122,17 @@ def reel_of(lib, a: Asset, transcript=None, motion=None):
 def _timeline(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed | None, motion: Timed | None,
               report: ExportReport) -> ExportReport:
     from dam.library_ops import timeline as tl
+    from dam.library_ops.stored import transcript_segments
 
     reels = []
     for a in assets:
         if a.kind != "video" or not (a.info and a.info.duration):
             report.warnings.append(f"{a.name}: not a video with a duration; left out of the timeline")
             continue
-        reels.append(reel_of(lib, a, (transcripts or {}).get(a.id), (motion or {}).get(a.id)))
+        said = (transcripts or {}).get(a.id)
+        if said is None and fmt in ("srt", "vtt"):  # subtitles carry the words said, not section titles
+            said = transcript_segments(lib, a.id)
+        reels.append(reel_of(lib, a, said, (motion or {}).get(a.id)))
     if not reels:
         report.errors.append(ErrorRecord(path="*", reason="no video to put on a timeline", stage="export"))
         return report

@@ -17,6 +17,14 @@ def transcript_sections(lib, asset_id: str) -> Timed:
     return [(s.start, s.end, s.title) for s in tr.sections] if tr else []
 
 
+def transcript_segments(lib, asset_id: str) -> Timed:
+    """What was said, segment by segment: the text subtitles carry (a section has only a title)."""
+    from dam.speech import transcript_of
+
+    tr = transcript_of(lib, asset_id)
+    return [(s.start, s.end, s.text) for s in tr.segments] if tr else []
+
+
 def motion_intervals(lib, asset_id: str) -> Timed:
     from dam.motion.store import load
 

@@ -1,31 +1,28 @@
 """Decode a time range of a video in one pass: every frame tiny (for shot detection) and the
-sampled frames at embedding size. decord resizes inside the decoder, so 4K costs what 4K
-decoding costs and no more."""
+sampled frames at embedding size, through the chosen backend (dam.media.decoders). A damaged
+range costs its own frames: the shard reports what it lost and keeps the rest."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-TINY = (48, 27)  # TransNetV2's input size
-CHUNK = 48
+from dam.media.decoders import TINY, DecodeError, open_video
 
-
-class DecodeError(RuntimeError):
-    pass
+__all__ = ["TINY", "DecodeError", "ShardFrames", "decode_frames", "decode_picks", "decode_shard", "decode_size", "lost_ranges",
+           "sample_indices"]
 
 
 @dataclass
 class ShardFrames:
-    tiny: np.ndarray  # uint8 [n, 27, 48, 3]: every frame of [first, first + n)
+    tiny: np.ndarray  # uint8 [n, 27, 48, 3]: every frame of [first, first + n); a lost frame repeats the last good one
     first: int
     frames: np.ndarray  # uint8 [m, h, w, 3]: the sampled frames
     index: np.ndarray  # int64 [m]: their frame numbers
     times: np.ndarray  # float64 [m]: their presentation times (seconds)
-    total: int  # frames the decoder can reach in the whole file
+    decoded: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # every frame number that decoded
 
 
 def decode_size(width: int, height: int, short_side: int) -> tuple[int, int]:
@@ -33,23 +30,6 @@ def decode_size(width: int, height: int, short_side: int) -> tuple[int, int]:
     scale = short_side / min(width, height)
     w, h = max(64, round(width * scale / 2) * 2), max(36, round(height * scale / 2) * 2)
     return w, h
-
-
-def open_reader(path: Path, size: tuple[int, int] | None = None, threads: int = 0):
-    import decord
-
-    try:
-        if size:
-            return decord.VideoReader(str(path), width=size[0], height=size[1], num_threads=threads)
-        return decord.VideoReader(str(path), num_threads=threads)
-    except Exception as e:  # decord raises its own error types from C++
-        raise DecodeError(f"cannot decode (truncated or corrupt file?): {_reason(e)}") from None
-
-
-def _reason(e: BaseException) -> str:
-    """decord's C++ messages start with a timestamp and a source path; keep what it says."""
-    text = str(e).splitlines()[0] if str(e) else type(e).__name__
-    return text.split("Error: ", 1)[-1].strip()[:200]
 
 
 def _rotate(frames: np.ndarray, rotation: int) -> np.ndarray:
@@ -65,43 +45,51 @@ def sample_indices(start: int, end: int, fps: float, sample_fps: float) -> np.nd
     return np.unique(idx[(idx >= start) & (idx < end)])
 
 
+def lost_ranges(decoded: np.ndarray, start: int, end: int) -> list[tuple[int, int]]:
+    """The frame ranges [a, b) of [start, end) that are not in `decoded` (sorted frame numbers)."""
+    have = decoded[(decoded >= start) & (decoded < end)]
+    edges = np.concatenate([[start - 1], have, [end]])
+    gaps = np.nonzero(np.diff(edges) > 1)[0]
+    return [(int(edges[g] + 1), int(edges[g + 1])) for g in gaps]
+
+
 def decode_shard(path: Path, start: int, end: int, wanted: np.ndarray, size: tuple[int, int],
-                 context: int = 0, rotation: int = 0, threads: int = 0) -> ShardFrames:
-    vr = open_reader(path, size, threads)
-    total = len(vr)
-    lo, hi = max(0, start - context), min(total, end + context)
-    if lo >= hi:
-        raise DecodeError(f"frames {start}-{end} are past the end of the video ({total} frames)")
-    wanted_set = set(int(i) for i in wanted if lo <= i < hi)
-    tiny = np.empty((hi - lo, TINY[1], TINY[0], 3), np.uint8)
-    keep, keep_idx = [], []
-    pos = lo
-    try:
-        while pos < hi:
-            idx = list(range(pos, min(pos + CHUNK, hi)))
-            batch = vr.get_batch(idx).asnumpy()
-            for j, frame in zip(idx, batch):
-                tiny[j - lo] = cv2.resize(frame, TINY, interpolation=cv2.INTER_AREA)
-                if j in wanted_set:
-                    keep.append(frame)
-                    keep_idx.append(j)
-            pos = idx[-1] + 1
-    except Exception as e:
-        at = pos / max(vr.get_avg_fps(), 1e-6)
-        raise DecodeError(f"decoding stopped at frame {pos} ({at:.2f}s; truncated or corrupt?): "
-                          f"{_reason(e)}") from None
-    index = np.asarray(keep_idx, np.int64)
+                 context: int = 0, rotation: int = 0, threads: int = 1, backend: str | None = None) -> ShardFrames:
+    lo, hi = max(0, start - context), end + context
+    wanted_set = {int(i) for i in wanted}
+    tiny, keep, keep_idx, keep_t, decoded = [], [], [], [], []
+    with open_video(path, backend, threads) as src:
+        for f in src.read(lo, hi, size, wanted_set):
+            if not decoded:
+                lo = f.index  # the first frame that decodes (damage may have taken the range's head)
+            while tiny and lo + len(tiny) < f.index:  # a gap: hold the last good picture
+                tiny.append(tiny[-1])
+            tiny.append(f.tiny)
+            decoded.append(f.index)
+            if f.image is not None:
+                keep.append(f.image)
+                keep_idx.append(f.index)
+                keep_t.append(f.time)
+    if not decoded:
+        raise DecodeError(f"no frame of {start}-{end} can be decoded (truncated or corrupt?)")
     frames = np.stack(keep) if keep else np.zeros((0, size[1], size[0], 3), np.uint8)
-    times = np.asarray([vr.get_frame_timestamp(int(i))[0] for i in index], np.float64)
-    return ShardFrames(tiny=tiny, first=lo, frames=_rotate(frames, rotation), index=index, times=times, total=total)
+    return ShardFrames(tiny=np.stack(tiny), first=lo, frames=_rotate(frames, rotation),
+                       index=np.asarray(keep_idx, np.int64), times=np.asarray(keep_t, np.float64),
+                       decoded=np.asarray(decoded, np.int64))
 
 
-def decode_frames(path: Path, index: list[int], size: tuple[int, int], rotation: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A few frames by number (random access): scene keyframes the sampling grid missed."""
-    vr = open_reader(path, size)
-    index = [i for i in index if 0 <= i < len(vr)]
-    if not index:
-        return np.zeros((0, size[1], size[0], 3), np.uint8), np.zeros(0)
-    frames = vr.get_batch(index).asnumpy()
-    times = np.asarray([vr.get_frame_timestamp(i)[0] for i in index])
-    return _rotate(frames, rotation), times
+def decode_picks(path: Path, index: list[int], size: tuple[int, int], rotation: int = 0,
+                 backend: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A few frames by number (seeking to each): those that decode, their times and numbers."""
+    with open_video(path, backend) as src:
+        got = src.at([i for i in index if i >= 0], size)
+    if not got:
+        return np.zeros((0, size[1], size[0], 3), np.uint8), np.zeros(0), np.zeros(0, np.int64)
+    return (_rotate(np.stack([f.image for f in got]), rotation), np.asarray([f.time for f in got]),
+            np.asarray([f.index for f in got], np.int64))
+
+
+def decode_frames(path: Path, index: list[int], size: tuple[int, int], rotation: int = 0,
+                  backend: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    frames, times, _ = decode_picks(path, index, size, rotation, backend)
+    return frames, times

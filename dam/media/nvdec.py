@@ -2,7 +2,7 @@
 decoded and resized on the card and only the small results come back, so decoding stops
 being what a GPU node waits for. Same contract as `decode.decode_shard`.
 
-A process uses this or decord, never both: decord loads its own FFmpeg into the global symbol
+A process uses this or decord (DAM_DECODER=decord), never both: decord loads its own FFmpeg into the global symbol
 scope, and PyNvVideoCodec's FFmpeg then crashes (seen on an H100 node)."""
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dam.media.decode import CHUNK, TINY, DecodeError, ShardFrames, _rotate
+from dam.media.decode import TINY, DecodeError, ShardFrames, _rotate
+
+CHUNK = 48
 
 
 NVDEC_CODECS = {"h264", "hevc", "av1", "vp9", "vp8", "mpeg2video", "mpeg4", "vc1"}
@@ -75,7 +77,7 @@ def decode_shard_nvdec(path: Path, start: int, end: int, wanted: np.ndarray, siz
     index = keep[keep < pos][: len(sampled)]
     # Times on the nominal frame grid: the pipeline sends variable-frame-rate files to decord.
     return ShardFrames(tiny=host(tiny, TINY[1], TINY[0]), first=lo, frames=_rotate(sampled, rotation), index=index,
-                       times=index / fps, total=total)
+                       times=index / fps, decoded=np.arange(lo, hi, dtype=np.int64))
 
 
 def _tensor(torch, frame):

@@ -29,7 +29,7 @@ def make_proxy(src: Path, dest: Path, height: int = 720) -> Path:
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp.mp4")
     args = ["ffmpeg", "-v", "error", "-y", "-i", f"file:{Path(src).resolve()}", "-map", "0:v:0", "-map", "0:a:0?",
             "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
-            "-vf", f"scale=-2:'min({height},ih)',setsar=1", "-c:a", "aac", "-b:a", "128k",
+            "-vf", f"scale=-2:'max(2,2*trunc(min({height},ih)/2))',setsar=1", "-c:a", "aac", "-b:a", "128k",
             "-movflags", "+faststart", "-map_metadata", "0", f"file:{tmp}"]
     try:
         r = subprocess.run(args, capture_output=True, text=True)

@@ -23,6 +23,7 @@ class Scenario:
     noise: float = 4.0
     object_size: float = 1 / 6  # side of the square object, as a fraction of the height
     flash_gain: float = 1.6
+    parked: bool = False  # each object stands at its start position from the first frame until it moves
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -31,6 +32,8 @@ SCENARIOS: dict[str, Scenario] = {
     "flash": Scenario(8, flashes=[2.0, 5.0]),
     "objects_light": Scenario(14, objects=[(1.5, 4.0), (11.0, 13.0)], ramp=(5.0, 9.0, 0.6), flashes=[10.0]),
     "pan": Scenario(8, pans=[(2.0, 5.0)]),
+    # in the first frame, so the background the detector starts from holds it; truth: 2-6 s
+    "parked": Scenario(10, objects=[(2.0, 6.0)], parked=True),
 }
 
 
@@ -62,8 +65,8 @@ def render(path: Path, sc: Scenario, size: tuple[int, int] = (640, 360), fps: in
         x0 = int(offset)
         frame = world[:, x0:x0 + w].copy()
         for k, (s, e) in enumerate(sc.objects):
-            if s <= t < e:
-                u = (t - s) / (e - s)
+            if s <= t < e or (sc.parked and t < s):
+                u = max(0.0, (t - s) / (e - s))
                 ox = int(u * (w - ob))
                 oy = int(h * (0.25 + 0.3 * (k % 2)) + np.sin(u * 6) * h * 0.05)
                 frame[oy:oy + ob, ox:ox + ob] = obj

@@ -1,39 +1,61 @@
 """The HTTP ingress: FastAPI routes over the Serve deployments, plus the web UI.
 
-Every error is JSON `{error, detail}`; mutating routes need the bearer token when one is set;
-paths are resolved inside the media roots only; no filename ever reaches a shell."""
+Every error is JSON `{error, detail}`; with a token set every route but /healthz and /login
+needs it, and Host and Origin are checked (dam.serve.guard, one middleware for all routes); paths
+are resolved inside the media roots only; no filename ever reaches a shell."""
 
 
 import asyncio
-import hmac
 import io
 import json
 import logging
 import os
 import re
+import secrets
+import tempfile
 import unicodedata
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import numpy as np
 import ray
-from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from ray import serve
 from ray.exceptions import RayActorError
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from dam.config import Settings
 from dam.library_ops.albums import AlbumSpec
 from dam.paths import PathNotAllowed, inside_roots
-from dam.serve.models import (BackupRequest, EnrichRequest, PublishRequest, TagEdit, IngestAccepted, IngestRequest, MotionExtractRequest, RatingRequest, SearchResults,
-                              SeedIngestAccepted, SeedIngestRequest, SyncRequest, SyncResponse)
+from dam.serve.guard import COOKIE, Guard, json_parser_errors, session_value
+from dam.serve.models import (
+    BackupRequest,
+    EnrichRequest,
+    IngestAccepted,
+    IngestRequest,
+    MotionExtractRequest,
+    PublishRequest,
+    RatingRequest,
+    SearchResults,
+    SeedIngestAccepted,
+    SeedIngestRequest,
+    SyncRequest,
+    SyncResponse,
+    TagEdit,
+)
+from dam.serve.multipart import BodyError, read_files
 
 STATIC = Path(__file__).parent / "static"
 SEARCH_TRIES = 3
 log = logging.getLogger("ray.serve")
+MAX_UPLOAD_FILES = 100  # per POST /upload; the declared Content-Length may be at most this many files
 app = FastAPI(title="dam", version="0.1.0",
               description="Index footage, find any moment by text or by example. Errors are `{error, detail}`.")
+app.add_middleware(Guard)
 
 
 class ApiError(HTTPException):
@@ -56,6 +78,11 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
     return JSONResponse({"error": "invalid_request", "detail": detail}, status_code=422)
 
 
+@app.exception_handler(BodyError)
+async def _body_refused(request: Request, exc: BodyError) -> JSONResponse:
+    return JSONResponse({"error": exc.error, "detail": exc.detail}, status_code=exc.status)
+
+
 @app.exception_handler(PathNotAllowed)
 async def _forbidden(request: Request, exc: PathNotAllowed) -> JSONResponse:
     return JSONResponse({"error": "path_not_allowed", "detail": str(exc)}, status_code=403)
@@ -68,25 +95,25 @@ async def _crash(request: Request, exc: Exception) -> JSONResponse:
                         status_code=500)
 
 
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-def require_token(request: Request, settings: Settings = Depends(_settings)) -> None:
-    """Mutating routes: `Authorization: Bearer <DAM_API_TOKEN>` when a token is configured."""
-    if not settings.api_token:
-        return
-    header = request.headers.get("authorization", "")
-    given = header[7:] if header.lower().startswith("bearer ") else ""
-    if not hmac.compare_digest(given.encode(), settings.api_token.encode()):
-        raise ApiError(401, "unauthorized", "this route needs `Authorization: Bearer <token>` (DAM_API_TOKEN)")
-
-
 def safe_name(name: str) -> str:
     """An upload's file name, reduced to a plain name that cannot leave its folder."""
     name = unicodedata.normalize("NFC", Path(name.replace("\\", "/")).name)
     name = re.sub(r"[\x00-\x1f\x7f/]", "", name).strip().lstrip(".")
     return name[:200] or "upload"
+
+
+def _claim(folder: Path, name: str, tmp: Path) -> Path:
+    """Move `tmp` to `folder/name`, or `name (1)`, `name (2)`...: the name is taken with O_EXCL,
+    so concurrent uploads of one name each get their own."""
+    dest, stem, n = folder / name, Path(name).stem, 1
+    while True:
+        try:
+            os.close(os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            break
+        except FileExistsError:
+            dest, n = folder / f"{stem} ({n}){Path(name).suffix}", n + 1
+    os.replace(tmp, dest)
+    return dest
 
 
 def _thumb_url(asset_id: str, path: str | None) -> str | None:
@@ -117,12 +144,40 @@ def _filters(kind: str | None, **motion) -> dict:
     return {"kind": kind, **out} if kind else out
 
 
-async def _read_limited(upload: UploadFile, limit_mb: int) -> bytes:
-    limit = limit_mb << 20
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise ApiError(413, "too_large", f"the file is larger than {limit_mb} MB")
-    return data
+def _declared_at_most(request: Request, limit: int, what: str) -> None:
+    """Refuse a body by its Content-Length before reading any of it."""
+    try:
+        declared = int(request.headers.get("content-length") or 0)
+    except ValueError:
+        raise ApiError(400, "bad_request", "the Content-Length header is not a number") from None
+    if declared > limit:
+        raise ApiError(413, "too_large", f"{what} is limited to {limit >> 20} MB")
+
+
+def _multipart_doc(field: str, many: bool) -> dict:
+    """The OpenAPI body of a route that streams its multipart body itself (no `File` parameter)."""
+    binary = {"type": "string", "format": "binary"}
+    schema = {"type": "object", "required": [field],
+              "properties": {field: {"type": "array", "items": binary} if many else binary}}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+class MediaFile(FileResponse):
+    """A file with HTTP range requests; a bad or unsatisfiable Range is a JSON 416 (Starlette
+    answers those in text/plain, a malformed one as 400)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        wanted = Headers(scope=scope).get("range")
+        if wanted is not None and scope.get("method") in ("GET", "HEAD"):
+            size = os.stat(self.path).st_size
+            try:
+                self._parse_range_header(wanted, size)
+            except (MalformedRangeHeader, RangeNotSatisfiable):
+                answer = JSONResponse({"error": "range_not_satisfiable", "detail": f"cannot serve the range "
+                                       f"{wanted[:100]!r} of a {size}-byte file"}, status_code=416,
+                                      headers={"Content-Range": f"bytes */{size}"})
+                return await answer(scope, receive, send)
+        await super().__call__(scope, receive, send)
 
 
 @serve.deployment(num_replicas=1, ray_actor_options={"num_cpus": 0})
@@ -141,6 +196,12 @@ class Api:
         from dam.encoders.base import cheap_image_encoder
 
         self.inline_images = cheap_image_encoder(self.settings)  # None: pictures go to QueryEncoder
+        from PIL import Image
+
+        # Pillow's own bomb check, besides the size check before decoding (search_image): this
+        # replica decodes only query pictures.
+        Image.MAX_IMAGE_PIXELS = self.settings.max_query_pixels
+        json_parser_errors()  # this replica's uvicorn answers dam's port (direct ingress)
 
     def _roots(self) -> list[Path]:
         return self.settings.resolved_roots()
@@ -157,6 +218,35 @@ class Api:
     async def healthz(self) -> dict:
         return {"status": "ok"}
 
+    @app.get("/login", include_in_schema=False)
+    async def login_page(self) -> FileResponse:
+        return FileResponse(STATIC / "login.html", media_type="text/html")
+
+    @app.post("/login", status_code=204, openapi_extra={"requestBody": {"required": True, "content": {
+        "application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["token"],
+                                                         "properties": {"token": {"type": "string"}}}}}}})
+    async def login(self, request: Request) -> Response:
+        """Trade the token for an HttpOnly, SameSite=Strict cookie the page (and its `<video>` and
+        `<img>` requests) then carries. A form post is sent back to the page; others get 204."""
+        token = self.settings.api_token
+        _declared_at_most(request, 4096, "the login form")
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > 4096:
+                raise ApiError(413, "too_large", "the login form is limited to 4 KB")
+        given = (parse_qs(body.decode("utf-8", "replace")).get("token") or [""])[0].strip()
+        from_form = "text/html" in request.headers.get("accept", "")
+        if token and not secrets.compare_digest(given.encode(), token.encode()):
+            if from_form:
+                return RedirectResponse("/login?failed=1", status_code=303)
+            raise ApiError(401, "unauthorized", "that is not this server's token")
+        answer = RedirectResponse("/", status_code=303) if from_form else Response(status_code=204)
+        if token:
+            answer.set_cookie(COOKIE, session_value(token), httponly=True, samesite="strict", path="/",
+                              secure=request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https")
+        return answer
+
     @app.get("/stats")
     async def stats(self) -> dict:
         return await self.library.stats.remote()
@@ -166,14 +256,14 @@ class Api:
         return {"roots": [{"path": str(r), "exists": r.is_dir()} for r in self._roots()]}
 
     # --- scan and ingest ---
-    @app.post("/scan", dependencies=[Depends(require_token)])
+    @app.post("/scan")
     async def scan(self, dir: str = Query(..., min_length=1, max_length=4096)) -> dict:
         root = self._inside(dir)
         if not root.is_dir():
             raise ApiError(404, "not_found", f"{dir} is not a folder")
         return await self.library.scan.remote(str(root))
 
-    @app.post("/ingest", status_code=202, response_model=IngestAccepted, dependencies=[Depends(require_token)])
+    @app.post("/ingest", status_code=202, response_model=IngestAccepted)
     async def ingest(self, body: IngestRequest) -> dict:
         paths = [str(self._inside(p)) for p in body.paths]
         missing = [p for p in paths if not os.path.exists(p)]
@@ -181,8 +271,7 @@ class Api:
             raise ApiError(404, "not_found", f"no such file or folder: {missing[0]}")
         return await self.library.start_ingest.remote(paths, body.levels)
 
-    @app.post("/api/embedding/videos/ingest", status_code=202, response_model=SeedIngestAccepted,
-              dependencies=[Depends(require_token)])
+    @app.post("/api/embedding/videos/ingest", status_code=202, response_model=SeedIngestAccepted)
     async def seed_ingest(self, body: SeedIngestRequest) -> dict:
         path = self._inside(body.path)
         if not path.exists():
@@ -194,7 +283,7 @@ class Api:
         return {"uuid": first["uuid"] if first else None, "levels": first["levels"] if first else {},
                 "job": out["job"], "errors": out["errors"]}
 
-    @app.post("/motion/extract", dependencies=[Depends(require_token)])
+    @app.post("/motion/extract")
     async def motion_extract(self, body: MotionExtractRequest) -> dict:
         """Motion timeline of one file (intervals, tracks, moving boxes per sampled frame), stored
         with its asset."""
@@ -207,36 +296,45 @@ class Api:
             raise ApiError(422, "unreadable_media", out["error"])
         return out
 
-    @app.post("/upload", status_code=202, response_model=IngestAccepted, dependencies=[Depends(require_token)])
-    async def upload(self, request: Request, files: list[UploadFile] = File(...)) -> dict:
+    @app.post("/upload", status_code=202, response_model=IngestAccepted, openapi_extra=_multipart_doc("files", True))
+    async def upload(self, request: Request) -> dict:
+        """Files (multipart `files`) stored under `<first root>/uploads/` and ingested. Streamed to
+        unique temporary files with the size limit enforced while reading; a refused request
+        leaves nothing behind, and a file that is not media is removed after its error."""
         roots = self._roots()
         if not roots:
             raise ApiError(409, "no_media_root", "configure DAM_MEDIA_ROOTS: uploads are stored in the first root")
         limit = self.settings.max_upload_mb << 20
-        if int(request.headers.get("content-length") or 0) > limit * max(1, len(files)):
-            raise ApiError(413, "too_large", f"uploads are limited to {self.settings.max_upload_mb} MB per file")
+        _declared_at_most(request, limit * MAX_UPLOAD_FILES, f"an upload of {MAX_UPLOAD_FILES} files")
         folder = roots[0] / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
-        saved = []
-        for f in files:
-            dest = folder / safe_name(f.filename or "upload")
-            stem, n = dest.stem, 1
-            while dest.exists():
-                dest, n = dest.with_name(f"{stem} ({n}){dest.suffix}"), n + 1
-            tmp = dest.with_name(f".{dest.name}.part")
-            size = 0
-            try:
-                with open(tmp, "wb") as out:
-                    while chunk := await f.read(1 << 20):
-                        size += len(chunk)
-                        if size > limit:
-                            raise ApiError(413, "too_large", f"{f.filename} is larger than {self.settings.max_upload_mb} MB")
-                        out.write(chunk)
-                os.replace(tmp, dest)
-            finally:
+        temps: list[tuple[Path, io.BufferedWriter]] = []
+
+        def open_temp(_filename: str) -> io.BufferedWriter:
+            fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
+            temps.append((Path(tmp), os.fdopen(fd, "wb")))
+            return temps[-1][1]
+
+        saved: list[Path] = []
+        try:
+            parts = await read_files(request, "files", open_temp, limit, MAX_UPLOAD_FILES)
+            for part, (tmp, sink) in zip(parts, temps):
+                sink.close()
+                saved.append(_claim(folder, safe_name(part.filename or "upload"), tmp))
+        except BaseException:
+            for path in saved:
+                path.unlink(missing_ok=True)
+            raise
+        finally:
+            for tmp, sink in temps:
+                sink.close()
                 tmp.unlink(missing_ok=True)
-            saved.append(str(dest))
-        return await self.library.start_ingest.remote(saved, "L3")
+        out = await self.library.start_ingest.remote([str(p) for p in saved], "L3")
+        accepted = {a["path"] for a in out["assets"]}
+        for path in saved:  # not media: reported in `errors`, not kept in the media root
+            if str(path) not in accepted:
+                path.unlink(missing_ok=True)
+        return out
 
     # --- library workflows ---
     def _backup_root(self, path: str) -> Path:
@@ -247,7 +345,7 @@ class Api:
             path = str(roots[0] / path)
         return inside_roots(path, roots, what="backup roots")
 
-    @app.post("/backup", status_code=202, dependencies=[Depends(require_token)])
+    @app.post("/backup", status_code=202)
     async def backup(self, body: BackupRequest) -> dict:
         """Back up originals, catalog and derived data; a job (`GET /jobs/{id}/status`), or the plan when dry_run."""
         out = await self.library.start_backup.remote(str(self._backup_root(body.backup_root)), body.dry_run)
@@ -255,7 +353,7 @@ class Api:
             raise ApiError(409, "backup_refused", out["problem"])
         return out
 
-    @app.post("/workflow", status_code=202, dependencies=[Depends(require_token)])
+    @app.post("/workflow", status_code=202)
     async def workflow(self, request: Request) -> dict:
         """Run a workflow file's JSON (`{"workflow": [{"action": ...}]}`); invalid: 422 and nothing ran."""
         try:
@@ -268,7 +366,7 @@ class Api:
             return JSONResponse({"error": "invalid_workflow", "detail": out["problems"]}, status_code=422)
         return out
 
-    @app.post("/sync_album", dependencies=[Depends(require_token)])
+    @app.post("/sync_album")
     async def sync_album(self, body: AlbumSpec) -> dict:
         """The seed's sync_album: the album mirrors the media under root (a folder of links or copies)."""
         root = self._inside(body.root)
@@ -288,7 +386,7 @@ class Api:
             raise ApiError(404, "not_found", f"no asset {asset_id!r}")
         return Response(data, media_type="application/rdf+xml")
 
-    @app.post("/assets/{asset_id}/rating", dependencies=[Depends(require_token)])
+    @app.post("/assets/{asset_id}/rating")
     async def rate(self, asset_id: str, body: RatingRequest) -> dict:
         out = await self.library.rate.remote(asset_id, body.rating, body.flag)
         if out is None:
@@ -303,14 +401,14 @@ class Api:
             raise ApiError(404, "not_found", f"no asset {asset_id!r}")
         return out
 
-    @app.post("/assets/{asset_id}/tags", dependencies=[Depends(require_token)])
+    @app.post("/assets/{asset_id}/tags")
     async def edit_tags(self, asset_id: str, body: TagEdit) -> dict:
         out = await self.library.tags.remote(asset_id, body.model_dump())
         if out is None:
             raise ApiError(404, "not_found", f"no asset {asset_id!r}")
         return out
 
-    @app.post("/enrich", dependencies=[Depends(require_token)])
+    @app.post("/enrich")
     async def enrich(self, body: EnrichRequest) -> dict:
         """Tag and describe assets now (people's edits are kept)."""
         out = await self.library.enrich.remote(body.assets)
@@ -318,7 +416,7 @@ class Api:
             raise ApiError(404, "not_found", f"no asset {out['missing']!r}")
         return out
 
-    @app.post("/publish", dependencies=[Depends(require_token)])
+    @app.post("/publish")
     async def publish(self, body: PublishRequest) -> dict:
         """Curate, package and upload to a stock target (FTP/FTPS/SFTP); dry_run plans only."""
         out = await self.library.publish.remote(body.target, body.assets, body.dry_run)
@@ -326,7 +424,7 @@ class Api:
             raise ApiError(out["status"], out["error"], out["detail"])
         return out
 
-    @app.post("/sync", response_model=SyncResponse, dependencies=[Depends(require_token)])
+    @app.post("/sync", response_model=SyncResponse)
     async def sync(self, body: SyncRequest) -> dict:
         """Line clips up by their audio (Ray tasks in parallel); stores `multicam` relations."""
         paths = [str(self._inside(p)) for p in body.paths]
@@ -339,7 +437,7 @@ class Api:
             raise ApiError(422, "unreadable_media", out["error"])
         return out
 
-    @app.post("/transcribe", dependencies=[Depends(require_token)])
+    @app.post("/transcribe")
     async def transcribe(self, path: str = Query(..., min_length=1, max_length=4096)) -> dict:
         """Speech to text of one file (segments, sections); stored and searchable. `?format=`
         is not needed: SRT/VTT come from `dam transcribe`."""
@@ -400,19 +498,34 @@ class Api:
                      motion_to: float | None = Query(None, ge=0, description="Motion before this second.")) -> dict:
         visual, sentence = await self.encoder.encode_text.remote(q)
         filters = _filters(type, motion=motion, motion_from=motion_from, motion_to=motion_to)
-        return await self._search(response, q, None, visual, sentence, limit, filters)
+        from dam.search import unknown_subject
 
-    @app.post("/search/image", response_model=SearchResults)
-    async def search_image(self, response: Response, file: UploadFile = File(...),
+        return {**await self._search(response, q, None, visual, sentence, limit, filters),
+                "notice": unknown_subject(q, visual)}
+
+    @app.post("/search/image", response_model=SearchResults, openapi_extra=_multipart_doc("file", False))
+    async def search_image(self, request: Request, response: Response,
                            type: str | None = Query(None, pattern="^(video|image|audio)$"),
                            limit: int = Query(20, ge=1, le=200)) -> dict:
+        """Moments like a picture (multipart `file`)."""
         from PIL import Image, UnidentifiedImageError
 
-        data = await _read_limited(file, self.settings.max_query_image_mb)
+        cap = self.settings.max_query_image_mb << 20
+        _declared_at_most(request, cap + 64 * 1024, "a query picture")  # the form's own bytes besides the file
+        buffer = io.BytesIO()
+        await read_files(request, "file", lambda _name: buffer, cap, 1)
+        buffer.seek(0)
+        most = self.settings.max_query_pixels
+        too_many = f"at most {most:,} pixels of a picture are decoded (DAM_MAX_QUERY_PIXELS)"
         try:
-            with Image.open(io.BytesIO(data)) as im:
+            with Image.open(buffer) as im:  # reads the header only; raises itself past 2x MAX_IMAGE_PIXELS
+                w, h = im.size
+                if w * h > most:
+                    raise ApiError(413, "too_large", f"the picture is {w}x{h}: {too_many}")
                 picture = np.asarray(im.convert("RGB"))
-        except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        except Image.DecompressionBombError:
+            raise ApiError(413, "too_large", too_many) from None
+        except (UnidentifiedImageError, OSError, ValueError):
             raise ApiError(422, "unreadable_image", "the upload is not a picture dam can read") from None
         if self.inline_images is not None:
             vec = self.inline_images.embed_images([picture])[0]
@@ -478,7 +591,7 @@ class Api:
     def _file(self, path: str | None, media_type: str | None = None) -> FileResponse:
         if not path or not os.path.isfile(path):
             raise ApiError(404, "not_found", "no such file")
-        return FileResponse(path, media_type=media_type)
+        return MediaFile(path, media_type=media_type)
 
     @app.get("/assets/{asset_id}/poster")
     async def poster(self, asset_id: str) -> FileResponse:

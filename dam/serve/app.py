@@ -20,7 +20,6 @@ from dam.serve.api import Api
 from dam.serve.search import Searcher
 from dam.serve.service import LibraryService, QueryEncoder
 
-
 DIRECT_INGRESS = "RAY_SERVE_ENABLE_DIRECT_INGRESS"
 
 
@@ -91,14 +90,42 @@ def run(settings: Settings, blocking: bool = True) -> None:
                 logging_config={"log_level": "WARNING"},
                 controller_options={"runtime_env": {"env_vars": direct_ingress_env(settings.port)}} if direct else None)
     cameras = bool(settings.camera_sources or settings.camera_watch_dir)
+    if settings.camera_sources:  # a file named relative to where `dam serve` runs, not the actor's cwd
+        from dam.actors.sources import classify
+
+        settings = settings.model_copy(update={"camera_sources": [
+            str(Path(u).expanduser().resolve()) if classify(u) == "file" else u for u in settings.camera_sources]})
     serve.run(build(settings=settings, direct_ingress=direct), name="dam", route_prefix="/",
               blocking=blocking and not cameras)
     if cameras:
         from dam.actors.manager import start_manager
         from dam.actors.watcher import start_watchers
 
-        start_manager(settings, serve.get_deployment_handle("LibraryService", app_name="dam"))
+        # The manager is a named actor owned by this driver, and Ray destroys an actor whose
+        # owner holds no handle to it ("has no references, destroying actor": cameras never
+        # started under `dam serve` while the tests, which kept the handle, passed). The driver
+        # is what lives exactly as long as `dam serve`: a detached actor would outlive Ctrl-C on
+        # a cluster, and a Serve replica is restarted or scaled by Serve, which would restart
+        # every camera with it. So the driver keeps the handle for the life of the app.
+        _HELD[:] = [start_manager(settings, serve.get_deployment_handle("LibraryService", app_name="dam"))]
         if settings.camera_watch_dir:
-            start_watchers(settings.camera_watch_dir)
-        while blocking:  # Ctrl-C ends it; the camera actors end with this driver
-            time.sleep(3600)
+            _HELD.append(start_watchers(settings.camera_watch_dir))
+        try:
+            while blocking:  # Ctrl-C ends it; the camera actors end with this driver
+                time.sleep(3600)
+        finally:
+            if blocking:  # finalise the clips in progress before Ray goes down with the driver
+                _stop_cameras()
+
+
+_HELD: list = []  # handles that must live as long as the app this driver started
+
+
+def _stop_cameras() -> None:
+    """Stop the cameras (each clip in progress is finalised) and drop the handles."""
+    if _HELD:
+        try:
+            ray.get(_HELD[0].shutdown.remote(), timeout=60)
+        except Exception as e:  # noqa: BLE001 - Ray is going down anyway; say why the clip may be a .part
+            logging.getLogger(__name__).warning("cameras did not stop cleanly: %s", e)
+    _HELD.clear()

@@ -53,6 +53,7 @@ class SyncResponse(BaseModel):
 
 class SearchResults(BaseModel):
     hits: list[Hit]
+    notice: str | None = Field(None, description="Set when the text names no subject the picture model knows.")
 
 
 class ErrorBody(BaseModel):

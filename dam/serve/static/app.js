@@ -8,11 +8,10 @@ const AUDIO_EXT = /\.(wav|mp3|flac|aac|m4a|ogg|oga|opus|aiff?)$/i;
 const LIMIT = '24';
 
 const state = {
-  token: readToken(), jobs: new Map(), streams: new Map(), openErrors: new Set(), // jobs/streams keyed by job id
+  jobs: new Map(), streams: new Map(), openErrors: new Set(), // jobs/streams keyed by job id
   seq: 0, assetSeq: 0, tick: 0, debounce: 0, mode: 'recent', lastImage: null, queryUrl: null, lastFocus: null, renderQueued: false,
 };
 
-function readToken() { try { return localStorage.getItem('dam-token') || ''; } catch { return ''; } }
 
 /* ---------- DOM helpers ---------- */
 function el(tag, attrs = {}, ...children) {
@@ -55,10 +54,10 @@ function fmt(v) { // metadata value -> display text, or null to hide the row
 const score = (s) => (s == null || !Number.isFinite(+s) ? '' : Number(s).toFixed(3));
 
 /* ---------- API ---------- */
-// Reads are open; only mutating calls carry the token, as a header (never in a URL).
+// With a token set, every call (and every <video>, <img>, EventSource) carries the HttpOnly session
+// cookie POST /login set; the page never holds the token itself.
 async function api(path, { method = 'GET', json, body } = {}) {
   const headers = {};
-  if (state.token) headers.Authorization = `Bearer ${state.token}`;
   if (json !== undefined) { headers['Content-Type'] = 'application/json'; body = JSON.stringify(json); }
   const res = await fetch(path, { method, headers, body }).catch((e) => { showError('Cannot reach the server', e.message); throw e; });
   if (res.status === 401) { promptToken(); throw new Error('unauthorized'); }
@@ -93,12 +92,17 @@ function promptToken() {
 
 function saveToken(e) {
   e.preventDefault();
-  state.token = $('auth-token').value.trim();
-  try { localStorage.setItem('dam-token', state.token); } catch { /* private mode: keep in memory */ }
-  $('auth-token').value = ''; $('auth-form').hidden = true;
-  for (const es of state.streams.values()) es.close();
-  state.streams.clear(); // reopened with the new token by refreshJobs
-  loadStats(); loadRoots(); refreshJobs(); runCurrent(); route();
+  const token = $('auth-token').value.trim();
+  $('auth-token').value = '';
+  fetch('/login', { method: 'POST', headers: { Accept: 'application/json' }, body: new URLSearchParams({ token }) })
+    .then((res) => {
+      if (!res.ok) { showError('That is not this server\'s token'); return; }
+      $('auth-form').hidden = true;
+      for (const es of state.streams.values()) es.close();
+      state.streams.clear(); // reopened with the new cookie by refreshJobs
+      loadStats(); loadRoots(); refreshJobs(); runCurrent(); route();
+    })
+    .catch((err) => showError('Cannot reach the server', err.message));
 }
 
 /* ---------- Stats & roots ---------- */
@@ -161,8 +165,15 @@ function loadRecent() {
 
 function searchText(q) {
   state.mode = 'text'; state.lastImage = null; setQueryThumb(null);
-  return load(`Results for “${q}”`, async () => (await api(`/search?${typeParams({ q })}`))?.hits,
-    hitCard, ['No matches', 'Try different words or another media type.']);
+  let notice = null; // the words name nothing the picture model knows: say so next to the count
+  const seq = state.seq + 1;
+  return load(`Results for “${q}”`, async () => {
+    const r = await api(`/search?${typeParams({ q })}`);
+    notice = r?.notice;
+    return r?.hits;
+  }, hitCard, ['No matches', 'Try different words or another media type.']).then(() => {
+    if (notice && seq === state.seq) $('results-status').textContent += ` · ${notice}`;
+  });
 }
 
 function searchImage(file) {
@@ -205,7 +216,7 @@ function hitCard(hit) {
       when ? el('span', { class: 'mono', text: when }) : null,
       el('span', { class: 'mono score', title: 'Similarity score', text: score(hit.score) }),
       hit.moments > 1 ? el('span', { class: 'more', text: `+${hit.moments - 1} more` }) : null),
-    hit.why ? el('p', { class: 'why', title: hit.why, text: hit.why }) : null,
+    hit.why ? el('p', { class: 'why', title: [hit.why, ...(hit.also_in || [])].join('\n'), text: hit.why }) : null,
     el('a', { class: 'open-link', href: assetHref(hit.asset_id), 'data-testid': 'open-asset', text: 'Open asset' })));
   const play = (e) => { if (!e.target.closest('a, video, audio')) playInPlace(box, hit, name); };
   card.addEventListener('click', play);
@@ -391,11 +402,35 @@ async function openAsset(id) {
   if ($('asset-backdrop').hidden) state.lastFocus = document.activeElement;
   setModal(true); stopPlayer();
   $('asset-title').textContent = 'Loading…';
-  for (const k of ['asset-path', 'asset-meta', 'scene-strip', 'asset-relations']) $(k).replaceChildren();
+  for (const k of ['asset-path', 'asset-meta', 'scene-strip', 'asset-relations', 'asset-description', 'asset-labels',
+    'shot-labels']) $(k).replaceChildren();
   $('asset-view').focus();
   const a = await api(`/assets/${encodeURIComponent(id)}`).catch(() => null);
   if (seq !== state.assetSeq || $('asset-backdrop').hidden) return;
   if (a) renderAsset(a); else $('asset-title').textContent = 'Asset unavailable';
+  if (a) renderLabels(a, await api(`/assets/${encodeURIComponent(id)}/tags`).catch(() => null), seq);
+}
+
+/** A label is a button that searches for it: the same words find the moments that show it. */
+function labelChip(lb) {
+  return el('button', {
+    type: 'button', class: `label-chip ${lb.facet === 'subject' ? 'subject' : ''}`, 'data-testid': 'label',
+    title: `${lb.facet} · ${lb.source} · ${Math.round(lb.confidence * 100)}% — search for it`,
+    onclick: () => { closeAsset(); $('search-input').value = lb.name; searchText(lb.name); },
+  }, lb.name);
+}
+
+/** What the picture model saw, for the asset and for each shot with its time ("cat · Egyptian cat — 0:00–0:03"). */
+function renderLabels(a, tags, seq) {
+  if (!tags || seq !== state.assetSeq) return;
+  const seen = (labels) => (labels || []).filter((lb) => lb.source === 'vision' || lb.facet === 'tag');
+  $('asset-description').textContent = tags.description || '';
+  $('asset-labels').replaceChildren(...seen(tags.labels).map(labelChip));
+  const scenes = a.scenes || [];
+  $('shot-labels').replaceChildren(...Object.entries(tags.scenes || {}).map(([i, labels]) => [scenes[+i], seen(labels)])
+    .filter(([s, labels]) => s && labels.length)
+    .map(([s, labels]) => el('li', { 'data-testid': 'shot-label-row' },
+      el('span', { class: 'mono muted', text: `#${s.index} ${range(s.start, s.end)}` }), ...labels.map(labelChip))));
 }
 
 function closeAsset() {

@@ -1,0 +1,124 @@
+"""Render README.md's benchmark table from benchmarks/results/latest.json:
+`python -m benchmarks.readme` replaces what stands between `<!-- bench:main -->` and
+`<!-- /bench:main -->` (and the decoders/robustness tables between `bench:robustness` markers), so
+the README shows the figures of the last run and nothing else."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from benchmarks.run import TARGETS
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).parent / "results" / "latest.json"
+
+
+def _busy(busy: dict[str, list[float]]) -> str:
+    return "; ".join(f"{stage} {', '.join(f'{f:.2f}' for f in fs)}" for stage, fs in busy.items())
+
+
+def _target(name: str, met: float | None) -> str:
+    goal = TARGETS[name][1]
+    return f"≥ {goal:g}×" + ("" if met is not None and met >= goal else " (not met)")
+
+
+def main_table(r: dict) -> str:
+    """The headline table: each row a ratio against a reference measured in the same run."""
+    m = r.get("machine", {})
+    rows = ["| benchmark | dam | reference | ratio | target |", "|---|---|---|---|---|"]
+    if "shots" in r:
+        s, det = r["shots"], r["shots"]["detectors"]
+        dam, ad, co = det["dam (TransNetV2)"], det["PySceneDetect Adaptive"], det["PySceneDetect Content"]
+        rows += [f"| shots: F1 on {s['videos']} generated videos ({s['transitions']} transitions: cuts, dissolves, "
+                 f"fades) | {dam['f1']:.3f} | PySceneDetect Adaptive {ad['f1']:.3f}, Content {co['f1']:.3f} | "
+                 f"{s['f1_vs_adaptive']:.2f}× | {_target('shots', s['f1_vs_adaptive'])} |",
+                 f"| shots: gradual-transition recall | {dam['gradual_recall']:.2f} | Adaptive {ad['gradual_recall']:.2f}, "
+                 f"Content {co['gradual_recall']:.2f} | | |",
+                 f"| shots: frames/s (CPU, decode included) | {dam['frames_per_s']:,.0f} | PySceneDetect "
+                 f"{ad['frames_per_s']:,.0f} | {dam['frames_per_s'] / ad['frames_per_s']:.2f}× | |"]
+    if "decode" in r:
+        d = r["decode"]
+        rows.append(f"| decode: {d['file']}, {d.get('shards', '?')} shards on {d.get('actors', d['cores'])} "
+                    f"{d.get('decoder', 'decord')} actors, frames/s | {d['pipeline_fps']} | `ffmpeg -threads {d['cores']} "
+                    f"-f null` {d['ffmpeg_fps']} | **{d['ratio']:.2f}×** | {_target('decode', d['ratio'])} |")
+        if d.get("busy"):
+            load = f" (load average {d['load_average']})" if "load_average" in d else ""
+            rows.append(f"| decode: actors busy, fraction of the run{load} | {_busy(d['busy'])} | | | |")
+    if "ingest" in r:
+        i = r["ingest"]
+        rows.append(f"| ingest: {i['files']} ({i['video_seconds']:.0f} s), video s per wall s, all levels"
+                    f"{', encoder ' + i['encoder'] if 'encoder' in i else ''} | {i['dam_video_s_per_s']} | "
+                    f"`ray.data.read_videos` {i['read_videos_video_s_per_s']} | **{i['ratio']}×** | "
+                    f"{_target('ingest', i['ratio'])} |")
+        if i.get("busy"):
+            load = f" (load average {i['load_average']})" if "load_average" in i else ""
+            rows.append(f"| ingest: stage actors busy, fraction of the L1/L2 run{load} | {_busy(i['busy'])} | | | |")
+    if "backup" in r:
+        b = r["backup"]
+        rows += [f"| backup: {b['files']} × {b['megabytes'] // b['files']} MB, MB/s (copy, fsync, read back from disk, "
+                 f"2 × BLAKE2b, 2 threads) | {b['backup_mb_s']:.0f} | durable `shutil.copy2` + fsync "
+                 f"{b['reference_copy_mb_s']:.0f} | **{b['ratio']:.2f}×** | {_target('backup', b['ratio'])} |",
+                 f"| backup again, nothing changed: fraction of the full run | {b['incremental_fraction_of_full']:.2f} | | | |"]
+    when = sorted(v["when"] for k, v in r.items() if k in ("shots", "decode", "ingest", "backup") and "when" in v)
+    head = (f"Measured on a {m.get('cores', '?')}-core {m.get('cpu', '')} machine, no GPU "
+            f"({' to '.join(sorted({when[0][:10], when[-1][:10]}))}; `python -m benchmarks.readme` renders this table from "
+            f"`benchmarks/results/latest.json`):") if when else ""
+    return head + "\n\n" + "\n".join(rows)
+
+
+def robustness_table(r: dict) -> str:
+    """Decoders on the pipeline's work and on damaged files; whole damaged card dumps."""
+    out = []
+    if "decoders" in r:
+        d = r["decoders"]
+        rows = ["| decoder | H.264 1080p frames/s (÷ ffmpeg) | HEVC 1080p frames/s (÷ ffmpeg) | peak memory "
+                "(H.264) | damaged: frames recovered ÷ ffmpeg's |", "|---|---|---|---|---|"]
+        h, e = d["speed"]["h264_1080p"], d["speed"]["hevc_1080p"]
+        for b in d["backends"]:
+            mark = " (default)" if b == d["default"] else ""
+            rows.append(f"| {b}{mark} | {h[b]['frames_per_s']} ({h[b]['ratio_vs_ffmpeg']:.2f}×) | {e[b]['frames_per_s']} "
+                        f"({e[b]['ratio_vs_ffmpeg']:.2f}×) | {h[b]['peak_rss_mb']:.0f} MB | "
+                        f"{d['damaged']['recovered_vs_ffmpeg'][b]:.3f} |")
+        rows.append(f"| `ffmpeg -threads 1 -f null` | {h['ffmpeg_frames_per_s']} | {e['ffmpeg_frames_per_s']} | | "
+                    f"{d['damaged']['frames']['ffmpeg']} frames from {d['damaged']['videos']} damaged videos |")
+        out.append(f"Decoders ({d['when'][:10]}, one thread each, target: the default recovers ≥ 0.9 of ffmpeg's "
+                   "frames):\n\n" + "\n".join(rows))
+    if "robustness" in r:
+        b = r["robustness"]
+        rows = ["| card dump (seed) | files (bad) | exit | salvaged (damaged) | reported with a reason | good files lost "
+                "| bad files unreported | `dam check` | second run re-indexed |", "|---|---|---|---|---|---|---|---|---|"]
+        for x in b["batches"]:
+            rows.append(f"| {x['seed']} | {x['files']} ({x['bad']}) | {x['exit_code']} | {x['damaged_salvaged']} | "
+                        f"{x['failed_with_reason']} | **{len(x['good_lost'])}** | **{len(x['bad_unreported'])}** | "
+                        f"{'consistent' if x['check_ok'] else 'PROBLEMS'} | {x['second_run_indexed']} |")
+        out.append(f"Damaged card dumps ({b['when'][:10]}; targets: 0 good files lost, 0 bad files unreported):\n\n"
+                   + "\n".join(rows))
+        if h := b.get("hostile_picture"):
+            out.append(f"A hostile picture: a {h['pixels']} PNG of {h['file_kb']} KB posted to `POST /search/image` is "
+                       f"refused with HTTP {h['status']} in {h['seconds']} s; the Api replica's peak memory grew "
+                       f"{h['replica_peak_growth_mb']} MB (decoding it takes {h['decoding_it_peak_mb']} MB).")
+    return "\n\n".join(out)
+
+
+def replace(text: str, name: str, body: str) -> str:
+    pattern = re.compile(rf"(<!-- bench:{name} -->\n).*?(\n<!-- /bench:{name} -->)", re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"README.md has no <!-- bench:{name} --> ... <!-- /bench:{name} --> markers")
+    return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+
+
+def main() -> None:
+    import json
+
+    readme = ROOT / "README.md"
+    results = json.loads(RESULTS.read_text())
+    text = replace(readme.read_text(), "main", main_table(results))
+    if "decoders" in results or "robustness" in results:
+        text = replace(text, "robustness", robustness_table(results))
+    readme.write_text(text)
+    print(f"{readme}: benchmark table rendered from {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

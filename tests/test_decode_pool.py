@@ -1,0 +1,56 @@
+"""The decode pool works in parallel: every actor of a pool gets shards from the first one on,
+proven by the work intervals each shard's row records (process id, start, end), not by timing."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import make_settings
+
+from dam.samples import Shot, make_video
+
+# 24 s at 25 fps: two 12 s shards of 300 frames, each several times longer to decode than the
+# dispatch of the second one takes.
+SHOTS = [Shot("testsrc", 8), Shot("bars", 8), Shot("cells", 8)]
+
+
+@pytest.fixture(scope="module")
+def footage(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pool")
+    make_video(root / "Footage" / "two_shards.mp4", SHOTS, fps=25, size=(480, 270))
+    return root / "Footage"
+
+
+def test_two_shards_are_decoded_at_once_by_two_actors(footage, ray_cluster, tmp_path):
+    from dam.datasets.pipeline import run_shards
+    from dam.datasets.shards import plan_job
+    from dam.library import Library
+
+    settings = make_settings(tmp_path, decode_concurrency=2, shard_seconds=12)
+    lib = Library(settings)
+    lib.scan(footage, implicit_root=True)
+    shards = plan_job([lib.asset(str(footage / "two_shards.mp4"))], settings.shard_seconds, 2)
+    assert len(shards) == 2
+    rows = sorted(run_shards(settings, shards), key=lambda r: r["shard"])
+    lib.close()
+    assert [r["error"] for r in rows] == ["", ""]
+    (pid_a, a0, a1), (pid_b, b0, b1) = [(r["decode_pid"], r["decode_started"], r["decode_ended"]) for r in rows]
+    assert pid_a != pid_b, "one decode actor decoded both shards"
+    assert a0 < b1 and b0 < a1, f"decode intervals do not overlap: {a0:.2f}-{a1:.2f} and {b0:.2f}-{b1:.2f}"
+
+
+def test_a_short_file_gives_every_decode_actor_work_through_dam_ingest(footage, tmp_path):
+    """Default settings (60 s shards, two decode actors): the 24 s file still becomes two shards,
+    and the report's busy figures show both decode actors working."""
+    env = {**os.environ, "DAM_DATA_DIR": str(tmp_path / "data"), "DAM_DECODE_CONCURRENCY": "2"}
+    env.pop("DAM_SHARD_SECONDS", None)
+    r = subprocess.run([sys.executable, "-m", "dam.cli", "ingest", str(footage), "--json"], capture_output=True,
+                       text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["indexed"] == 1
+    decode = report["busy"]["decode"]
+    assert len(decode) == 2 and all(0 < f <= 1 for f in decode.values()), report["busy"]
+    assert set(report["busy"]) == {"decode", "shots", "embed"}
