@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import re
-import resource
 import subprocess
 import time
 from pathlib import Path
@@ -44,6 +43,15 @@ def _available(name: str) -> bool:
     return True
 
 
+def _peak_mb() -> float:
+    """This process's peak resident memory. VmHWM, not ru_maxrss: Linux keeps ru_maxrss across
+    exec, so a spawned child reported its parent's 1.3 GB whatever it decoded."""
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def _shard_work(path: str, backend: str, out) -> None:
     """In a fresh process, so its peak memory is this backend's alone."""
     import numpy as np
@@ -61,7 +69,7 @@ def _shard_work(path: str, backend: str, out) -> None:
     except DecodeError:
         frames = 0
     seconds = time.perf_counter() - t0
-    out.put({"frames": frames, "seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    out.put({"frames": frames, "seconds": seconds, "peak_rss_mb": _peak_mb(),
              "sampled": int(len(sf.index)) if frames else 0, "np": np.__version__})
 
 
