@@ -18,6 +18,14 @@ def _busy(busy: dict[str, list[float]]) -> str:
     return "; ".join(f"{stage} {', '.join(f'{f:.2f}' for f in fs)}" for stage, fs in busy.items())
 
 
+def _busy_row(label: str, result: dict) -> list[str]:
+    """Why a ratio is what it is: each stage's actors and the load the machine had."""
+    if not result.get("busy"):
+        return []
+    load = f" (load average {result['load_average']})" if "load_average" in result else ""
+    return [f"| {label}{load} | {_busy(result['busy'])} | | | |"]
+
+
 def _target(name: str, met: float | None) -> str:
     goal = TARGETS[name][1]
     return f"≥ {goal:g}×" + ("" if met is not None and met >= goal else " (not met)")
@@ -42,18 +50,14 @@ def main_table(r: dict) -> str:
         rows.append(f"| decode: {d['file']}, {d.get('shards', '?')} shards on {d.get('actors', d['cores'])} "
                     f"{d.get('decoder', 'decord')} actors, frames/s | {d['pipeline_fps']} | `ffmpeg -threads {d['cores']} "
                     f"-f null` {d['ffmpeg_fps']} | **{d['ratio']:.2f}×** | {_target('decode', d['ratio'])} |")
-        if d.get("busy"):
-            load = f" (load average {d['load_average']})" if "load_average" in d else ""
-            rows.append(f"| decode: actors busy, fraction of the run{load} | {_busy(d['busy'])} | | | |")
+        rows += _busy_row("decode: actors busy, fraction of the run", d)
     if "ingest" in r:
         i = r["ingest"]
         rows.append(f"| ingest: {i['files']} ({i['video_seconds']:.0f} s), video s per wall s, all levels"
                     f"{', encoder ' + i['encoder'] if 'encoder' in i else ''} | {i['dam_video_s_per_s']} | "
                     f"`ray.data.read_videos` {i['read_videos_video_s_per_s']} | **{i['ratio']}×** | "
                     f"{_target('ingest', i['ratio'])} |")
-        if i.get("busy"):
-            load = f" (load average {i['load_average']})" if "load_average" in i else ""
-            rows.append(f"| ingest: stage actors busy, fraction of the L1/L2 run{load} | {_busy(i['busy'])} | | | |")
+        rows += _busy_row("ingest: stage actors busy, fraction of the L1/L2 run", i)
     if "backup" in r:
         b = r["backup"]
         rows += [f"| backup: {b['files']} × {b['megabytes'] // b['files']} MB, MB/s (copy, fsync, read back from disk, "
