@@ -51,8 +51,10 @@ def run(seconds: int = 120) -> dict:
         clock = StageClock()
         t0 = time.perf_counter()
         ds = start_together(_decoded(settings, shards, 1.0, 0, room=True), settings)
-        for row in ds.select_columns(["shard", "decode_pid", "decode_started", "decode_ended"]).iter_rows():
-            clock.add(dict(row))
+        # Whole rows, as run_shards hands them on: a select_columns here ran as one more task whose
+        # worker started only after the last shard was decoded (+2.1 s of a 49 s run, 0.04 of the ratio).
+        for row in ds.iter_rows():
+            clock.add(row)
         fps = frames / (time.perf_counter() - t0)
         return fps, busy_lists(clock.fractions())
 

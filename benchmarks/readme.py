@@ -1,6 +1,6 @@
 """Render README.md's benchmark table from benchmarks/results/latest.json:
 `python -m benchmarks.readme` replaces what stands between `<!-- bench:main -->` and
-`<!-- /bench:main -->` (and the decoders/robustness tables between `bench:robustness` markers), so
+`<!-- /bench:main -->` (and the decoders/robustness and vision tables between their own markers), so
 the README shows the figures of the last run and nothing else."""
 
 from __future__ import annotations
@@ -105,6 +105,44 @@ def robustness_table(r: dict) -> str:
     return "\n\n".join(out)
 
 
+def _worst(by_case: dict[str, float]) -> str:
+    worst = min(by_case, key=by_case.get)
+    return "every case 1.0" if by_case[worst] == 1 else f"{worst} {by_case[worst]:.2f}"
+
+
+def vision_table(r: dict) -> str:
+    """The default vision encoder against the builtin descriptor, from one run."""
+    from benchmarks.vision import QUERIES
+
+    v, b, sp = r["vision"], r["vision"]["builtin"], r["vision"]["encoder_cpu"]
+    vis = v["vision"]
+    known = sum(len(q) for q, k in QUERIES.values() if k)
+    unknown = [q for q, k in QUERIES.values() if not k][0]
+    misses = f" (misses: {', '.join(f'“{m}”' for m in vis['text_misses'])})" if vis["text_misses"] else ""
+    rate, ratio = v["ingest_1080p_video_s_per_s"], v["ratio"]
+    rows = ["| measure | builtin | vision | target |", "|---|---|---|---|",
+            f"| text → shot recall@1, {known} queries naming a subject ImageNet has, with synonyms | "
+            f"{b['text_to_shot_recall_at_1']:.2f} | **{vis['text_to_shot_recall_at_1']:.3f}**{misses} | ≥ 0.9 |",
+            f"| … answered by top-3 labels as tags instead of label-space vectors | | "
+            f"{vis['text_to_shot_recall_at_1_top3_tags']:.3f} | the better kept: label space |",
+            f"| queries naming no class ({', '.join(f'“{q}”' for q in unknown)}): notice given | — | "
+            f"{vis['unknown_subjects_noticed']} | |"]
+    for label, key in (("the photographs", None), ("generated footage", "generated")):
+        bb, vv = (b, vis) if key is None else (b.get(key), vis.get(key))
+        if bb and vv:
+            rows.append(f"| query by picture recall@1, {vv['picture_queries']} stills of {label}: crop 70 %, flip, "
+                        f"±15 % brightness, 200 px wide, JPEG q40, between two sampled frames | "
+                        f"{bb['picture_recall_at_1']:.3f} ({_worst(bb['picture_by_case'])}) | "
+                        f"**{vv['picture_recall_at_1']:.3f}** ({_worst(vv['picture_by_case'])}) | ≥ 0.95 |")
+    rows += [f"| ingest 1080p H.264 on CPU, video s per wall s | {rate['builtin']} | {rate['vision']} | ratio "
+             f"**{ratio:.2f}**{'' if ratio >= 0.8 else ' (not met)'} (≥ 0.8) |",
+             f"| encoder images/s on CPU, same run | {sp['builtin_images_per_s']} (descriptor) | ONNX "
+             f"{sp['vision_onnx_images_per_s']}, PyTorch {sp['vision_torch_images_per_s']} | ONNX kept |"]
+    load = f", load average {v['load_average']}" if "load_average" in v else ""
+    return (f"Measured {v['when'][:10]} on {r.get('machine', {}).get('cores', '?')} cores{load}; subjects ImageNet-1k "
+            f"has no class for: {', '.join(v['subjects_without_a_class'])}.\n\n" + "\n".join(rows))
+
+
 def replace(text: str, name: str, body: str) -> str:
     pattern = re.compile(rf"(<!-- bench:{name} -->\n).*?(\n<!-- /bench:{name} -->)", re.S)
     if not pattern.search(text):
@@ -120,6 +158,8 @@ def main() -> None:
     text = replace(readme.read_text(), "main", main_table(results))
     if "decoders" in results or "robustness" in results:
         text = replace(text, "robustness", robustness_table(results))
+    if "vision" in results:
+        text = replace(text, "vision", vision_table(results))
     readme.write_text(text)
     print(f"{readme}: benchmark table rendered from {RESULTS}")
 

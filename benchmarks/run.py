@@ -51,6 +51,7 @@ def main() -> None:
         results[name] = runners[name]()
         results[name]["bench_seconds"] = round(time.perf_counter() - t0, 1)
         results[name]["when"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        results[name].setdefault("load_average", round(os.getloadavg()[0], 1))  # a shared machine says so
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(f"\n{'benchmark':<10} {'measure':<16} {'value':>8} {'target':>8}  ok")

@@ -5,7 +5,8 @@ and hard cuts. All ratios come from one run on one machine:
 - text -> shot recall@1 for queries naming each picture's subject and its synonyms (two ways of
   answering them: label-space vectors in Chroma, the shipped way, and top-k labels as tags);
 - query-by-picture recall@1 under the perturbations users apply (crop to 70 %, flip, +-15 %
-  brightness, 200 px wide, JPEG q40, a moment between two sampled frames of a zoom);
+  brightness, 200 px wide, JPEG q40, a moment between two sampled frames of a zoom), on the
+  photographs and on generated footage (dam.samples' moving test patterns, one shot each);
 - ingest speed, 1080p H.264 on CPU, video s per wall s with the vision stage / without it;
 - images/s of the encoder on CPU (ONNX Runtime vs PyTorch; the builtin descriptor for scale).
 
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from dam.samples import LOOKS, Shot, make_video
 
 SECONDS = 4  # each photo held this long, slowly zooming in
 
@@ -125,6 +128,24 @@ def _tags_search(lib, query: str, names: list[str]) -> str | None:
     return where
 
 
+def picture_recall(lib, video: Path, names: list[str]) -> dict:
+    """Recall@1 of query by picture: a still of each shot under every perturbation, and a moment
+    between two sampled frames, must find its own shot first."""
+    picture: dict[str, list[int]] = {}
+    for i, subject in enumerate(names):
+        cases = perturbations(still(video, i * SECONDS + 1.0))
+        cases["between sampled frames"] = still(video, i * SECONDS + 2.5)
+        for case, im in cases.items():
+            hits = lib.search(image=im, limit=1)
+            ok = bool(hits) and subject_at((hits[0].start + hits[0].end) / 2, names) == subject
+            picture.setdefault(case, [0, 0])
+            picture[case][0] += ok
+            picture[case][1] += 1
+    return {"picture_queries": sum(v[1] for v in picture.values()),
+            "picture_recall_at_1": round(sum(v[0] for v in picture.values()) / sum(v[1] for v in picture.values()), 3),
+            "picture_by_case": {k: round(v[0] / v[1], 3) for k, v in picture.items()}}
+
+
 def run(keep: bool = False) -> dict:
     from dam.encoders.builtin import BuiltinEncoder
     from dam.encoders.vision import VisionEncoder
@@ -174,28 +195,24 @@ def run(keep: bool = False) -> dict:
 
                         text["unknown_noticed"][0] += unknown_subject(q, qv.visual_text) is not None
                         text["unknown_noticed"][1] += 1
-            picture = {}
-            for i, subject in enumerate(names):
-                base = still(video, i * SECONDS + 1.0)
-                cases = perturbations(base)
-                cases["between sampled frames"] = still(video, i * SECONDS + 2.5)
-                for case, im in cases.items():
-                    hits = lib.search(image=im, limit=1)
-                    ok = bool(hits) and subject_at((hits[0].start + hits[0].end) / 2, names) == subject
-                    picture.setdefault(case, [0, 0])
-                    picture[case][0] += ok
-                    picture[case][1] += 1
-            hits_all = sum(v[0] for v in picture.values())
-            total = sum(v[1] for v in picture.values())
             out[encoder] = {
                 "text_to_shot_recall_at_1": round(text["known"][0] / text["known"][1], 3),
                 "text_misses": text["misses"],
                 "unknown_subjects_noticed": f"{text['unknown_noticed'][0]}/{text['unknown_noticed'][1]}",
-                "picture_recall_at_1": round(hits_all / total, 3),
-                "picture_by_case": {k: round(v[0] / v[1], 3) for k, v in picture.items()},
+                **picture_recall(lib, video, names),
             }
             if encoder == "vision":
                 out[encoder]["text_to_shot_recall_at_1_top3_tags"] = round(tags[0] / max(tags[1], 1), 3)
+            lib.close()
+        # --- query by picture on generated footage (moving test patterns, noise) -------------------
+        generated = root / "generated"
+        looks = list(LOOKS)
+        patterns = generated / "looks.mp4"
+        make_video(patterns, [Shot(look, SECONDS) for look in looks])
+        for encoder in ("builtin", "vision"):
+            lib = _library(root / "generated-libs", encoder)
+            lib.ingest([generated], implicit_root=True)
+            out[encoder]["generated"] = picture_recall(lib, patterns, looks)
             lib.close()
         out["subjects_without_a_class"] = [s for s, (_, known) in QUERIES.items() if not known]
         # --- ingest speed, 1080p H.264 on CPU ---------------------------------------------------

@@ -737,6 +737,7 @@ def tag(ctx: click.Context, asset: str, add: tuple[str, ...], remove: tuple[str,
         as_json: bool) -> None:
     """Show or edit ASSET's tags and description."""
     from dam.enrich.store import edit, view
+    from dam.library_ops.describe import clock
 
     lib = _library(ctx)
     a = lib.asset(asset)
@@ -749,7 +750,8 @@ def tag(ctx: click.Context, asset: str, add: tuple[str, ...], remove: tuple[str,
     if not _emit(v.model_dump(mode="json") if v else {"asset_id": a.id, "labels": []}, as_json):
         out.print(f"[bold]{a.name}[/]: {v.description if v else '(not enriched: dam enrich)'}")
         for lb in v.labels if v else []:
-            out.print(f"  {lb.facet:>14}  {lb.name}  [dim]{lb.source} {lb.confidence:.2f}[/]")
+            seen = ", ".join(f"{clock(start)}–{clock(end)}" for start, end in lb.seen)
+            out.print(f"  {lb.facet:>14}  {lb.name}  [dim]{lb.source} {lb.confidence:.2f}[/]" + (f" · {seen}" if seen else ""))
 
 
 @cli.command()

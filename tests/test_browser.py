@@ -71,3 +71,40 @@ def test_ingest_search_play_and_open_asset(server, page):
     strip.locator("img").first.wait_for(timeout=10_000)
     assert strip.locator("[data-testid=scene]").count() == 3
     page.screenshot(path=OUT / "browser-3-asset.png")
+
+
+def test_what_the_picture_model_saw_is_shown_and_a_label_click_finds_the_shot(server, page):
+    """A video of real photographs, ingested and enriched over HTTP: the asset page shows the
+    labels per shot with their times, and clicking one searches for it. A query naming nothing the
+    model knows gets a notice, not picture noise."""
+    from conftest import AUTH, wait_for_job
+    from test_vision import SHOT_SECONDS, photo_video, photos
+
+    c = server["client"]
+    folder = server["root"] / "photos"
+    folder.mkdir()
+    video = photo_video(folder / "stills_reel.mp4", photos())
+    accepted = c.post("/ingest", json={"paths": [str(folder)]}, headers=AUTH)
+    assert accepted.status_code == 202, accepted.text
+    assert wait_for_job(c, accepted.json()["job"])["status"] == "done"
+
+    unknown = c.get("/search", params={"q": "astronaut"}).json()
+    assert "astronaut" in unknown["notice"]
+    assert not [h for h in unknown["hits"] if h["why"].startswith("pictures")]
+    cat = c.get("/search", params={"q": "a cat"}).json()
+    assert cat["notice"] is None and cat["hits"][0]["path"] == str(video) and cat["hits"][0]["start"] < SHOT_SECONDS
+
+    asset_id = cat["hits"][0]["asset_id"]
+    c.post("/enrich", json={"assets": [asset_id]}, headers=AUTH).raise_for_status()
+    page.goto(f"/#/asset/{asset_id}")
+    rows = page.get_by_test_id("shot-label-row")
+    rows.first.wait_for(timeout=30_000)
+    assert rows.count() >= 3
+    assert "cat" in page.get_by_test_id("asset-labels").inner_text()
+    page.screenshot(path=OUT / "browser-4-labels.png")
+
+    rows.first.get_by_role("button", name="cat", exact=True).click()  # the first shot's "cat" chip
+    first = page.locator('[data-testid="result-card"].hit').first
+    first.wait_for(timeout=30_000)
+    assert page.get_by_test_id("search-input").input_value() == "cat"
+    assert "stills_reel.mp4" in first.inner_text()

@@ -215,6 +215,8 @@ def test_enrichment_names_what_each_shot_shows_and_labels_are_searchable(reel):
     assert "cat" in shots[0] and shots[0] & {"tabby", "tiger cat", "Egyptian cat"}, shots
     assert "espresso" in shots[1] and "motorcycle" in shots[2], shots
     assert not shots.get(5, set()) & {"cat", "espresso", "motorcycle"}  # the astronaut shot claims none of them
+    cat = next(lb for lb in view["labels"] if lb["name"] == "cat")  # the asset's label says where it is seen
+    assert len(cat["seen"]) == 1 and cat["seen"][0][0] < 0.5 and abs(cat["seen"][0][1] - SHOT_SECONDS) < 0.5, cat
     assert "a cat (" in view["description"] and "a drink (espresso)" in view["description"], view["description"]
     hits = json.loads(dam("search", "Egyptian cat", "--json", data=reel["data"]).stdout)
     assert hits and shot_of(hits[0]) == "cat", hits

@@ -14,6 +14,8 @@ from dam.enrich.model import Enrichment, Label
 
 class StoredLabel(Label):
     origin: str = "auto"
+    seen: list[tuple[float, float]] = Field(default_factory=list, description=(
+        "Where a picture label is seen: the (start, end) seconds of the shots labelled so, adjacent shots joined."))
 
 
 class EnrichmentView(BaseModel):
@@ -96,11 +98,28 @@ def view(catalog: Catalog, asset_id: str) -> EnrichmentView | None:
                            (asset_id,)):
         scenes.setdefault(r["scene"], []).append(Label(name=r["name"], facet=r["facet"], source=r["source"],
                                                        confidence=r["confidence"]))
+    where = _where_seen(catalog, asset_id, scenes) if scenes else {}
     return EnrichmentView(scenes=scenes, asset_id=asset_id, description=t["description"] if t else "",
                           description_edited=bool(t["edited"]) if t else False,
                           skipped=json.loads(t["skipped"]) if t else {},
                           labels=[StoredLabel(name=r["name"], facet=r["facet"], source=r["source"],
-                                              confidence=r["confidence"], origin=r["origin"]) for r in rows])
+                                              confidence=r["confidence"], origin=r["origin"],
+                                              seen=where.get((r["facet"], r["name"]), [])) for r in rows])
+
+
+def _where_seen(catalog: Catalog, asset_id: str, scenes: dict[int, list[Label]]) -> dict[tuple[str, str], list]:
+    """(facet, name) -> the time spans of the shots carrying that label, joined where shots touch."""
+    spans = {sc.index: (sc.start, sc.end) for sc in catalog.scenes(asset_id)}
+    where: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for i in sorted(scenes):
+        for lb in (lb for lb in scenes[i] if i in spans):
+            runs = where.setdefault((lb.facet, lb.name), [])
+            start, end = spans[i]
+            if runs and start - runs[-1][1] < 0.05:
+                runs[-1] = (runs[-1][0], end)
+            elif not runs or runs[-1] != (start, end):
+                runs.append((start, end))
+    return where
 
 
 def text_matches(catalog: Catalog, query: str, limit: int) -> list[tuple[str, float]]:

@@ -413,11 +413,12 @@ async function openAsset(id) {
 
 /** A label is a button that searches for it: the same words find the moments that show it. */
 function labelChip(lb) {
+  const seen = (lb.seen || []).map(([s, e]) => range(s, e)).join(', ');
   return el('button', {
     type: 'button', class: `label-chip ${lb.facet === 'subject' ? 'subject' : ''}`, 'data-testid': 'label',
-    title: `${lb.facet} · ${lb.source} · ${Math.round(lb.confidence * 100)}% — search for it`,
+    title: `${lb.facet} · ${lb.source} · ${Math.round(lb.confidence * 100)}%${seen ? ` · seen ${seen}` : ''} — search for it`,
     onclick: () => { closeAsset(); $('search-input').value = lb.name; searchText(lb.name); },
-  }, lb.name);
+  }, lb.name, seen ? el('span', { class: 'label-when mono muted', text: ` · ${seen}` }) : null);
 }
 
 /** What the picture model saw, for the asset and for each shot with its time ("cat · Egyptian cat — 0:00–0:03"). */
