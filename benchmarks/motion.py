@@ -121,8 +121,8 @@ def preview(seconds: float = 10.0) -> dict:
 
     from dam.actors.manager import start_manager
     from dam.config import Settings
-    from dam.datasets.pipeline import ensure_ray
     from dam.motion.overlays import preview_jpeg
+    from dam.runtime.start import ensure_ray
 
     path = footage("objects", SCENARIOS["objects"], (1280, 720), fps=30)
     ensure_ray(Settings())

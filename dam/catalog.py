@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from dam.schema import Asset, ErrorRecord, Job, MediaInfo, Relation, Scene
 
@@ -114,24 +113,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS enrich_scene_fts USING fts5(
 """
 
 
-if TYPE_CHECKING:
-    from dam.config import Settings
-
-
 def now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def open_catalog(settings: "Settings") -> "Catalog":
-    """The catalog as configured: this process opens the SQLite file (embedded), or it talks to
-    the one writer actor on the Ray head (cluster; see dam.actors.catalog). Same interface."""
-    if settings.catalog_mode == "actor":
-        from dam.actors.catalog import RemoteCatalog
-        from dam.datasets.pipeline import ensure_ray
-
-        ensure_ray(settings)
-        return RemoteCatalog(settings.catalog_path)  # type: ignore[return-value]
-    return Catalog(settings.catalog_path)
 
 
 class Catalog:

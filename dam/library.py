@@ -10,11 +10,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
-from dam.catalog import Catalog, now, open_catalog
+from dam.actors.catalog import open_catalog
+from dam.catalog import Catalog, now
 from dam.config import Settings
 from dam.encoders.base import ImageEncoder, TextEncoder, image_encoder_key, load_image_encoder, load_text_encoder, unit
 from dam.library_ops.jobs import reap_interrupted, this_process
@@ -22,6 +22,7 @@ from dam.media.decode import DecodeError, decode_frames, decode_size
 from dam.media.photo import photo_still  # also registers the HEIF opener for Pillow
 from dam.media.thumbs import extract_still
 from dam.paths import PathNotAllowed, expand, inside_roots, walk_files
+from dam.progress import Progress, Quiet
 from dam.scan import Registered, register, scan
 from dam.schema import Asset, ErrorRecord, Hit, IngestReport, ScanReport, Scene
 from dam.search import Candidate, Filters, fuse, vector_candidates
@@ -30,18 +31,6 @@ from dam.store import StoreUnavailable, VectorStore
 
 L0_FRAMES = 5
 log = logging.getLogger("dam")
-
-
-class Progress(Protocol):
-    def start(self, label: str, total: float, unit: str = "files") -> None: ...
-    def advance(self, amount: float = 1, note: str = "") -> None: ...
-    def finish(self) -> None: ...
-
-
-class _Quiet:
-    def start(self, label: str, total: float, unit: str = "files") -> None: ...
-    def advance(self, amount: float = 1, note: str = "") -> None: ...
-    def finish(self) -> None: ...
 
 
 @dataclass
@@ -59,7 +48,7 @@ class IngestRun:
     def __init__(self, job: str, report: IngestReport, levels: str, catalog: Catalog):
         self.job, self.report, self.levels, self.catalog = job, report, levels, catalog
         self.todo: list[Asset] = []
-        self.progress: Progress = _Quiet()
+        self.progress: Progress = Quiet()
         self.started = time.monotonic()
         self.closed = False
         self.waiting: str | None = None  # set while a store write waits for its server
@@ -178,7 +167,7 @@ class Library:
 
     def scan(self, root: str | Path, implicit_root: bool = False, progress: Progress | None = None) -> ScanReport:
         root = self.allowed(root, implicit_root)
-        p = progress or _Quiet()
+        p = progress or Quiet()
         p.start(f"scanning {root}", 0)
         report = scan(self.catalog, root, on_file=lambda r: p.advance(1, r.path.name),
                       roots=self.settings.resolved_roots())
@@ -227,7 +216,7 @@ class Library:
         job = self.catalog.start_job("ingest", owner=this_process())
         run = IngestRun(job=job, report=IngestReport(job=job), levels=levels, catalog=self.catalog)
         self._local.run = run
-        run.progress = JobProgress(run, progress or _Quiet())
+        run.progress = JobProgress(run, progress or Quiet())
         files = self._expand(paths, implicit_root, run.report)
         self.catalog.update_job(job, total=len(files))
         p = run.progress

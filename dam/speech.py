@@ -4,12 +4,15 @@ turn spoken matches into search candidates whose moment is the segment itself.""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from dam.audio.transcribe import Transcript, load_backend, transcribe
+from dam.audio.load import AudioError
+from dam.audio.transcribe import TranscribeConfigError, Transcript, load_backend, transcribe
 from dam.config import Settings
+from dam.runtime.fanout import fan_out
 from dam.schema import Asset
 from dam.search import Candidate
 
@@ -52,22 +55,12 @@ def has_audio(a: Asset) -> bool:
 def transcribe_assets(lib, assets: list[Asset], progress) -> list[tuple[str, str]]:
     """The ingest stage: every asset with an audio stream, one Ray task each; the driver writes.
     Assets without audio cost nothing. Returns (path, reason) of the ones that failed."""
-    import ray
-
-    from dam.datasets.pipeline import ensure_ray
-
     todo = [a for a in assets if has_audio(a)]
     if not todo:
         return []
-    ensure_ray(lib.settings)
     progress.start("speech to text", len(todo))
-    task = ray.remote(num_cpus=1)(_task)
-    pending = {task.remote(lib.settings.model_dump(mode="json"), a.path): a for a in todo}
     failed = []
-    while pending:
-        done, _ = ray.wait(list(pending), num_returns=1)
-        a = pending.pop(done[0])
-        out = ray.get(done[0])
+    for a, out in fan_out(lib.settings, todo, partial(_task, lib.settings.model_dump(mode="json"))):
         if isinstance(out, str):
             failed.append((a.path, out))
         else:
@@ -77,12 +70,9 @@ def transcribe_assets(lib, assets: list[Asset], progress) -> list[tuple[str, str
     return failed
 
 
-def _task(settings: dict, path: str) -> dict | str:
-    from dam.audio.load import AudioError
-    from dam.audio.transcribe import TranscribeConfigError
-
+def _task(settings: dict, a: Asset) -> dict | str:
     try:
-        return transcribe_file(Settings(**settings), path).model_dump()
+        return transcribe_file(Settings(**settings), a.path).model_dump()
     except (AudioError, TranscribeConfigError) as e:
         return str(e)
 

@@ -200,7 +200,7 @@ def test_a_failing_shard_flows_through_the_pipeline_as_an_error_row(media, ray_c
 
 
 def test_gpu_decoding_on_a_cluster_without_gpus_is_refused_with_the_fix(ray_cluster, tmp_path):
-    from dam.datasets.pipeline import gpu_decode
+    from dam.runtime.start import gpu_decode
 
     with pytest.raises(RuntimeError, match="DAM_DECODE_DEVICE=cpu"):
         gpu_decode(make_settings(tmp_path, decode_device="cuda"))

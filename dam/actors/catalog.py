@@ -33,9 +33,10 @@ import ray
 from ray.exceptions import ActorUnavailableError
 
 from dam.catalog import Catalog
+from dam.config import Settings
+from dam.runtime.start import HEAD, ensure_ray
 
 NAMESPACE = "dam"
-HEAD = "node:__internal_head__"  # the resource Ray gives the head node only
 IDLE_TRANSACTION_S = 30.0
 RESTART_WAIT_S = 60.0  # a call waits this long for a restarting catalog actor
 # Calls that would add a second row if repeated after "may or may not have run"; every other
@@ -255,3 +256,12 @@ class RemoteCatalog:
 
     def close(self) -> None:
         """The actor stays: it belongs to the cluster, not to this process."""
+
+
+def open_catalog(settings: Settings) -> Catalog:
+    """The catalog as configured: this process opens the SQLite file (embedded), or it talks to
+    the one writer actor on the Ray head (cluster: RemoteCatalog). Same interface."""
+    if settings.catalog_mode == "actor":
+        ensure_ray(settings)
+        return RemoteCatalog(settings.catalog_path)  # type: ignore[return-value]
+    return Catalog(settings.catalog_path)

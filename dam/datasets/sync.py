@@ -4,17 +4,16 @@ runs on every core (or node) at once. The pure work is dam.audio.sync.sync_pair.
 from __future__ import annotations
 
 import time
-
-import ray
+from functools import partial
 
 from dam.audio.group import SyncGroup, group_id
 from dam.audio.load import AudioError, audio_duration
 from dam.audio.sync import SyncResult, sync_pair
 from dam.config import Settings
+from dam.runtime.fanout import fan_out
 
 
-@ray.remote(num_cpus=1, max_retries=1)
-def _pair(reference: str, clip: str, min_confidence: float) -> dict:
+def _pair(reference: str, min_confidence: float, clip: str) -> dict:
     try:
         return sync_pair(reference, clip, min_confidence).model_dump()
     except AudioError as e:
@@ -36,18 +35,15 @@ def pick_reference(paths: list[str]) -> tuple[str | None, dict[str, float], dict
 
 def sync_files(settings: Settings, paths: list[str], reference: str | None = None) -> tuple[SyncGroup, dict]:
     """Every file against `reference` (default: the longest) in parallel Ray tasks."""
-    from dam.datasets.pipeline import ensure_ray
-
     t0 = time.perf_counter()
     paths = list(dict.fromkeys(paths))
     best, durations, errors = pick_reference(paths)
     reference = reference or best
     if reference is None or reference in errors:
         raise AudioError(errors.get(reference or "", "no file with readable audio"))
-    ensure_ray(settings)
     clips = [p for p in paths if p != reference and p not in errors]
-    refs = [_pair.remote(reference, c, settings.sync_min_confidence) for c in clips]
-    results = [SyncResult(**r) for r in ray.get(refs)]
+    done = dict(fan_out(settings, clips, partial(_pair, reference, settings.sync_min_confidence), retries=1))
+    results = [SyncResult(**done[c]) for c in clips]
     group = SyncGroup(group=group_id(paths), reference=reference, results=results, errors=errors,
                       seconds=round(time.perf_counter() - t0, 3))
     return group, durations

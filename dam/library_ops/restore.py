@@ -14,7 +14,16 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from dam.config import Settings
-from dam.library_ops.backup import INFO, MANIFEST, BackupError, _locked, check_copy, copy_verified, media_source, read_manifest
+from dam.library_ops.backup import (
+    INFO,
+    MANIFEST,
+    BackupError,
+    _locked,
+    check_copy,
+    copy_verified,
+    media_source,
+    read_manifest,
+)
 from dam.media.hashing import content_hash
 from dam.schema import ErrorRecord
 

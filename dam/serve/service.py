@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 from ray import serve
@@ -53,10 +53,8 @@ class LibraryService:
     # --- library workflows (dam.library_ops) ---
     def start_backup(self, dest: str, dry_run: bool = False) -> dict:
         """A dry run answers at once; a real backup is a background job the caller can watch."""
-        from dam.library_ops.backup import backup
+        from dam.library_ops.backup import BackupError, backup
         from dam.library_ops.jobs import JobTracker
-
-        from dam.library_ops.backup import BackupError
 
         lib = self.library
         real = Path(dest).resolve()
