@@ -11,13 +11,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from dam.config import PublishTarget
 from dam.library_ops.describe import describe_asset
 from dam.library_ops.exports import unique_stem, write_atomic
 from dam.library_ops.stock import stock_csv
 from dam.library_ops.xmp import xmp_packet
 from dam.publish.curate import Problem, curate
 from dam.publish.remote import PublishError, Remote, Upload, ensure_dir, upload
-from dam.publish.target import PublishTarget, password, ssh_secrets, target
+from dam.publish.target import password, ssh_secrets, target
 from dam.schema import Asset
 
 
