@@ -20,7 +20,7 @@ import numpy as np
 
 from dam.catalog import Catalog
 from dam.config import Settings
-from dam.encoders.base import search_ef
+from dam.encoders.registry import search_ef
 from dam.encoders.builtin import BuiltinEncoder
 from dam.schema import MediaInfo, VideoStream
 from dam.store import VectorStore

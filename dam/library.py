@@ -16,7 +16,8 @@ import numpy as np
 from dam.actors.catalog import open_catalog
 from dam.catalog import Catalog, now
 from dam.config import Settings
-from dam.encoders.base import ImageEncoder, TextEncoder, image_encoder_key, load_image_encoder, load_text_encoder, unit
+from dam.encoders.base import ImageEncoder, TextEncoder, unit
+from dam.encoders.registry import image_encoder_key, load_image_encoder, load_text_encoder
 from dam.library_ops.jobs import reap_interrupted, this_process
 from dam.media.decode import DecodeError, decode_frames, decode_size
 from dam.media.photo import photo_still  # also registers the HEIF opener for Pillow

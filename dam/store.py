@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from dam.config import Settings
-from dam.encoders.base import search_ef
+from dam.encoders.registry import search_ef
 
 LEVELS = ("l0", "l1", "l2", "text")
 log = logging.getLogger("dam.store")

@@ -193,7 +193,7 @@ class Api:
         self.searcher = searcher.options(_by_reference=False) if searcher else self.library
         self.settings = Settings(**settings)
         app.state.settings = self.settings
-        from dam.encoders.base import cheap_image_encoder
+        from dam.encoders.registry import cheap_image_encoder
 
         self.inline_images = cheap_image_encoder(self.settings)  # None: pictures go to QueryEncoder
         from PIL import Image
