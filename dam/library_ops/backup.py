@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 
 from dam.catalog import Catalog
 from dam.config import Settings
+from dam.files import write_atomic
 from dam.media.hashing import content_hash
 from dam.schema import ErrorRecord
 
@@ -262,8 +263,6 @@ def backup(settings: Settings, catalog: Catalog, dest: Path, dry_run: bool = Fal
     dest.mkdir(parents=True, exist_ok=True)
     with _locked(dest):
         # Where the data dir was: the catalog holds absolute paths of thumbnails under it.
-        from dam.library_ops.exports import write_atomic
-
         write_atomic(dest / INFO, json.dumps({"data_dir": str(settings.root), "at": time.time()}))
         manifest = Manifest(dest)
         if progress:

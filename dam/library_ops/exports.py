@@ -6,12 +6,12 @@ come from what the catalog holds (dam.library_ops.stored)."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from dam.files import write_atomic
 from dam.library_ops.describe import AssetMetadata, describe_asset
 from dam.schema import Asset, ErrorRecord
 
@@ -27,14 +27,6 @@ class ExportReport(BaseModel):
     files: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     errors: list[ErrorRecord] = Field(default_factory=list)
-
-
-def write_atomic(path: Path, data: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.dam-part")
-    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
-    os.replace(tmp, path)
-    return path
 
 
 def unique_stem(a: Asset, taken: set[str]) -> str:

@@ -12,8 +12,9 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from dam.config import PublishTarget
+from dam.files import write_atomic
 from dam.library_ops.describe import describe_asset
-from dam.library_ops.exports import unique_stem, write_atomic
+from dam.library_ops.exports import unique_stem
 from dam.library_ops.stock import stock_csv
 from dam.library_ops.xmp import xmp_packet
 from dam.publish.curate import Problem, curate
