@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from dam.actors.catalog import open_catalog
 from dam.catalog import Catalog, now
 from dam.config import Settings
 from dam.encoders.base import ImageEncoder, TextEncoder, unit
@@ -24,6 +23,7 @@ from dam.media.photo import photo_still  # also registers the HEIF opener for Pi
 from dam.media.thumbs import extract_still
 from dam.paths import PathNotAllowed, expand, inside_roots, walk_files
 from dam.progress import Progress, Quiet
+from dam.runtime.catalog import open_catalog
 from dam.scan import Registered, register, scan
 from dam.schema import Asset, ErrorRecord, Hit, IngestReport, ScanReport, Scene
 from dam.search import Candidate, Filters, fuse, vector_candidates

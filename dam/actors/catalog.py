@@ -33,8 +33,7 @@ import ray
 from ray.exceptions import ActorUnavailableError
 
 from dam.catalog import Catalog
-from dam.config import Settings
-from dam.runtime.start import HEAD, ensure_ray
+from dam.runtime.start import HEAD
 
 NAMESPACE = "dam"
 IDLE_TRANSACTION_S = 30.0
@@ -256,12 +255,3 @@ class RemoteCatalog:
 
     def close(self) -> None:
         """The actor stays: it belongs to the cluster, not to this process."""
-
-
-def open_catalog(settings: Settings) -> Catalog:
-    """The catalog as configured: this process opens the SQLite file (embedded), or it talks to
-    the one writer actor on the Ray head (cluster: RemoteCatalog). Same interface."""
-    if settings.catalog_mode == "actor":
-        ensure_ray(settings)
-        return RemoteCatalog(settings.catalog_path)  # type: ignore[return-value]
-    return Catalog(settings.catalog_path)

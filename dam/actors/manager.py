@@ -14,10 +14,10 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from dam.actors.camera import NAMESPACE, CameraActor, recordings_dir
-from dam.actors.catalog import open_catalog
 from dam.actors.sources import spec_for, stable_id
 from dam.catalog import now
 from dam.config import Settings
+from dam.runtime.catalog import open_catalog
 
 MANAGER = "dam-cameras"
 

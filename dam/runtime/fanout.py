@@ -8,10 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-import ray
-
 from dam.config import Settings
-from dam.runtime.start import ensure_ray, free_cpus
 
 T = TypeVar("T")
 
@@ -44,6 +41,10 @@ def fan_out(settings: Settings, items: Iterable[T], work: Callable[[T], Any] | t
     items = list(items)
     if not items:
         return
+    # Ray (0.3 s to import here) loads when work fans out, not when a module that can fan out is
+    # imported: `dam search` reads transcripts through dam.speech and never fans out.
+    from dam.runtime.start import ensure_ray
+
     ensure_ray(settings)
     if isinstance(work, type):
         yield from _on_actors(items, work, setup, cpus, retries, workers)
@@ -52,6 +53,8 @@ def fan_out(settings: Settings, items: Iterable[T], work: Callable[[T], Any] | t
 
 
 def _on_tasks(items: list, work: Callable, cpus: float, retries: int | None) -> Iterator[tuple[Any, Any]]:
+    import ray
+
     options: dict[str, Any] = {"num_cpus": cpus}
     if retries is not None:
         options["max_retries"] = retries
@@ -65,6 +68,10 @@ def _on_tasks(items: list, work: Callable, cpus: float, retries: int | None) -> 
 
 def _on_actors(items: list, make: type, setup: tuple, cpus: float, retries: int | None,
                workers: int) -> Iterator[tuple[Any, Any]]:
+    import ray
+
+    from dam.runtime.start import free_cpus
+
     size = max(1, min(len(items), workers))
     cpus = max(0.1, min(cpus, free_cpus() / size))
     retry = {} if retries is None else {"max_restarts": retries, "max_task_retries": retries}
