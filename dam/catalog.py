@@ -151,19 +151,22 @@ class Catalog:
                 raise
             self._db.execute("COMMIT")
 
-    def _rows(self, sql: str, args: Iterable = ()) -> list[sqlite3.Row]:
+    def rows(self, sql: str, args: Iterable = ()) -> list[sqlite3.Row]:
+        """The public read: one SELECT, its rows. Features that own tables (motion, enrich, albums,
+        cameras...) query them through this and write through `transaction()`; in actor mode the
+        call runs in the catalog actor (dam.actors.catalog), so the SQL must be one statement."""
         with self._lock:
             return self._db.execute(sql, tuple(args)).fetchall()
 
     # --- files -----------------------------------------------------------------------------
 
     def file(self, path: str) -> sqlite3.Row | None:
-        rows = self._rows("SELECT * FROM files WHERE path = ?", (path,))
+        rows = self.rows("SELECT * FROM files WHERE path = ?", (path,))
         return rows[0] if rows else None
 
     def files_under(self, root: str) -> list[sqlite3.Row]:
         prefix = root.rstrip("/") + "/"
-        return self._rows("SELECT * FROM files WHERE substr(path, 1, ?) = ?", (len(prefix), prefix))
+        return self.rows("SELECT * FROM files WHERE substr(path, 1, ?) = ?", (len(prefix), prefix))
 
     def put_file(self, path: str, size: int, mtime: float, asset_id: str | None, kind: str | None, error: str | None = None) -> None:
         with self.transaction() as db:
@@ -179,7 +182,7 @@ class Catalog:
             db.execute("DELETE FROM files WHERE path = ?", (path,))
 
     def orphaned(self, asset_id: str) -> bool:
-        return not self._rows("SELECT 1 FROM files WHERE asset_id = ? LIMIT 1", (asset_id,))
+        return not self.rows("SELECT 1 FROM files WHERE asset_id = ? LIMIT 1", (asset_id,))
 
     def follow_copies(self, asset_id: str, not_at: str | None = None) -> str | None:
         """Identity is content: point the asset at a copy that exists (its own path while that is
@@ -188,12 +191,12 @@ class Catalog:
         `not_at`: a path that no longer holds this content (it changed)."""
         import os
 
-        rows = self._rows("SELECT path FROM assets WHERE id = ?", (asset_id,))
+        rows = self.rows("SELECT path FROM assets WHERE id = ?", (asset_id,))
         if not rows:
             return None
         if rows[0]["path"] != not_at and os.path.exists(rows[0]["path"]):
             return rows[0]["path"]
-        for r in self._rows("SELECT path FROM files WHERE asset_id = ? ORDER BY seen_at DESC", (asset_id,)):
+        for r in self.rows("SELECT path FROM files WHERE asset_id = ? ORDER BY seen_at DESC", (asset_id,)):
             if r["path"] != not_at and os.path.exists(r["path"]):
                 with self.transaction() as db:
                     db.execute("UPDATE assets SET path = ?, name = ? WHERE id = ?", (r["path"], Path(r["path"]).name, asset_id))
@@ -203,7 +206,7 @@ class Catalog:
     # --- object-store sources (dam.objectstore) ------------------------------------------------
 
     def source(self, uri: str) -> sqlite3.Row | None:
-        rows = self._rows("SELECT * FROM sources WHERE uri = ?", (uri,))
+        rows = self.rows("SELECT * FROM sources WHERE uri = ?", (uri,))
         return rows[0] if rows else None
 
     def put_source(self, uri: str, size: int, mtime: float, asset_id: str | None, path: str) -> None:
@@ -264,12 +267,12 @@ class Catalog:
 
     def asset(self, ref: str) -> Asset | None:
         """By id, id prefix, content hash or path."""
-        rows = (self._rows("SELECT a.* FROM files f JOIN assets a ON a.id = f.asset_id WHERE f.path = ?", (ref,))
-                or self._rows("SELECT * FROM assets WHERE id = ?1 OR content_hash = ?1 OR path = ?1 LIMIT 1", (ref,)))
+        rows = (self.rows("SELECT a.* FROM files f JOIN assets a ON a.id = f.asset_id WHERE f.path = ?", (ref,))
+                or self.rows("SELECT * FROM assets WHERE id = ?1 OR content_hash = ?1 OR path = ?1 LIMIT 1", (ref,)))
         if not rows and len(ref) >= 4:
             # The reference is text, not a pattern: `%`, `_` and the escape character match themselves.
             pattern = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            rows = self._rows("SELECT * FROM assets WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (pattern,))
+            rows = self.rows("SELECT * FROM assets WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (pattern,))
             rows = rows if len(rows) == 1 else []
         return _asset(rows[0]) if rows else None
 
@@ -282,13 +285,13 @@ class Catalog:
         if kind:
             sql += " AND kind = ?"
             args.append(kind)
-        return [_asset(r) for r in self._rows(sql + " ORDER BY added_at DESC LIMIT ?", (*args, limit))]
+        return [_asset(r) for r in self.rows(sql + " ORDER BY added_at DESC LIMIT ?", (*args, limit))]
 
     def recent(self, limit: int = 20) -> list[Asset]:
         return self.assets(limit=limit)
 
     def counts(self) -> dict[str, int]:
-        row = self._rows(
+        row = self.rows(
             "SELECT (SELECT count(*) FROM assets) a, (SELECT count(*) FROM assets WHERE status='indexed') i,"
             " (SELECT count(*) FROM files) f, (SELECT count(*) FROM scenes) s, (SELECT count(*) FROM relations) r"
         )[0]
@@ -300,7 +303,7 @@ class Catalog:
         if not terms:
             return []
         match = " OR ".join(f'"{t}"*' for t in terms)
-        rows = self._rows(
+        rows = self.rows(
             "SELECT asset_id, bm25(assets_fts) AS rank FROM assets_fts WHERE assets_fts MATCH ? ORDER BY rank LIMIT ?",
             (match, limit),
         )
@@ -319,7 +322,7 @@ class Catalog:
             )
 
     def scenes(self, asset_id: str) -> list[Scene]:
-        rows = self._rows("SELECT * FROM scenes WHERE asset_id = ? ORDER BY idx", (asset_id,))
+        rows = self.rows("SELECT * FROM scenes WHERE asset_id = ? ORDER BY idx", (asset_id,))
         return [Scene(asset_id=r["asset_id"], index=r["idx"], start=r["start"], end=r["end"],
                       start_frame=r["start_frame"], end_frame=r["end_frame"], transition=r["transition"],
                       hero_time=r["hero_time"], thumbnail=r["thumbnail"]) for r in rows]
@@ -338,7 +341,7 @@ class Catalog:
             )
 
     def relations(self, asset_id: str) -> list[Relation]:
-        rows = self._rows("SELECT * FROM relations WHERE asset_id = ?1 OR other_id = ?1 ORDER BY score DESC", (asset_id,))
+        rows = self.rows("SELECT * FROM relations WHERE asset_id = ?1 OR other_id = ?1 ORDER BY score DESC", (asset_id,))
         out = []
         for r in rows:
             mine = r["asset_id"] == asset_id
@@ -362,7 +365,7 @@ class Catalog:
                            [(asset_id, s, e, t) for s, e, t in segments])
 
     def transcript(self, asset_id: str) -> sqlite3.Row | None:
-        rows = self._rows("SELECT * FROM transcripts WHERE asset_id = ?", (asset_id,))
+        rows = self.rows("SELECT * FROM transcripts WHERE asset_id = ?", (asset_id,))
         return rows[0] if rows else None
 
     def transcript_search(self, query: str, limit: int = 50) -> list[tuple[str, float, float, str, float]]:
@@ -370,7 +373,7 @@ class Catalog:
         terms = [t for t in "".join(c if c.isalnum() else " " for c in query).split() if t]
         if not terms:
             return []
-        rows = self._rows('SELECT asset_id, start, "end", text, bm25(transcript_fts) AS rank FROM transcript_fts'
+        rows = self.rows('SELECT asset_id, start, "end", text, bm25(transcript_fts) AS rank FROM transcript_fts'
                           " WHERE transcript_fts MATCH ? ORDER BY rank LIMIT ?",
                           (" OR ".join(f'"{t}"*' for t in terms), limit))
         return [(r["asset_id"], r["start"], r["end"], r["text"], -r["rank"]) for r in rows]
@@ -387,7 +390,7 @@ class Catalog:
         return job_id
 
     def unfinished_jobs(self) -> list[tuple[str, str | None]]:
-        return [(r["id"], r["owner"]) for r in self._rows("SELECT id, owner FROM jobs WHERE status IN ('queued', 'running')")]
+        return [(r["id"], r["owner"]) for r in self.rows("SELECT id, owner FROM jobs WHERE status IN ('queued', 'running')")]
 
     def update_job(self, job_id: str, **fields: object) -> None:
         if "detail" in fields:
@@ -404,14 +407,14 @@ class Catalog:
                        (job_id, err.path, err.stage, err.reason, now().isoformat()))
 
     def job(self, job_id: str) -> Job | None:
-        rows = self._rows("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        rows = self.rows("SELECT * FROM jobs WHERE id = ?", (job_id,))
         return self._job(rows[0]) if rows else None
 
     def jobs(self, limit: int = 20) -> list[Job]:
-        return [self._job(r) for r in self._rows("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))]
+        return [self._job(r) for r in self.rows("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))]
 
     def _job(self, r: sqlite3.Row) -> Job:
-        errs = self._rows("SELECT path, stage, reason FROM errors WHERE job_id = ? ORDER BY id", (r["id"],))
+        errs = self.rows("SELECT path, stage, reason FROM errors WHERE job_id = ? ORDER BY id", (r["id"],))
         return Job(id=r["id"], kind=r["kind"], status=r["status"], total=r["total"], done=r["done"],
                    failed=r["failed"], created_at=r["created_at"], finished_at=r["finished_at"],
                    detail=json.loads(r["detail"]), errors=[ErrorRecord(**dict(e)) for e in errs])

@@ -150,11 +150,11 @@ def search(ctx: click.Context, text: str | None, image: Path | None, limit: int,
     lib = _library(ctx)
     picture = None
     if image:
-        from dam.library import _read_image
         from dam.media.decode import DecodeError
+        from dam.media.photo import read_image
 
         try:
-            picture = _read_image(image)[0]
+            picture = read_image(image)[0]
         except DecodeError as e:
             err.print(f"[red]error:[/] {image}: {e}")
             sys.exit(EXIT_FAILED)

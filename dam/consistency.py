@@ -58,7 +58,7 @@ class _Store(Protocol):
 def check(catalog, store: _Store, key: str, text_key: str, files: bool = True) -> ConsistencyReport:
     """Compare everything; `key`/`text_key` name the current visual and text vector spaces."""
     rep = ConsistencyReport()
-    assets = [dict(r) for r in catalog._rows("SELECT id, content_hash, kind, status, levels, encoder, path FROM assets")]
+    assets = [dict(r) for r in catalog.rows("SELECT id, content_hash, kind, status, levels, encoder, path FROM assets")]
     by_id = {a["id"]: a for a in assets}
     rep.assets = len(assets)
     for h, n in Counter(a["content_hash"] for a in assets).items():
@@ -98,7 +98,7 @@ def check(catalog, store: _Store, key: str, text_key: str, files: bool = True) -
         rep.problems += _asset_vectors(a, levels, held, key, text_key)
 
     if files:
-        rows = catalog._rows("SELECT path, asset_id, size, mtime FROM files WHERE asset_id IS NOT NULL")
+        rows = catalog.rows("SELECT path, asset_id, size, mtime FROM files WHERE asset_id IS NOT NULL")
         rep.files = len(rows)
         for r in rows:
             if by_id.get(r["asset_id"], {}).get("status") == "missing":
@@ -109,7 +109,7 @@ def check(catalog, store: _Store, key: str, text_key: str, files: bool = True) -
                 rep.problems.append(Problem(kind="asset_path_missing", asset_id=a["id"],
                                             detail=f"the asset names {a['path']}, which is gone (`dam scan` "
                                                    f"points it at a copy that exists)"))
-    for r in catalog._rows("SELECT uri, asset_id FROM sources WHERE asset_id IS NOT NULL"):
+    for r in catalog.rows("SELECT uri, asset_id FROM sources WHERE asset_id IS NOT NULL"):
         if r["asset_id"] not in by_id:
             rep.problems.append(Problem(kind="source_without_asset", asset_id=r["asset_id"],
                                         detail=f"{r['uri']} is recorded as an asset the catalog does not have"))

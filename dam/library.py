@@ -19,7 +19,7 @@ from dam.encoders.base import ImageEncoder, TextEncoder, unit
 from dam.encoders.registry import image_encoder_key, load_image_encoder, load_text_encoder
 from dam.library_ops.jobs import reap_interrupted, this_process
 from dam.media.decode import DecodeError, decode_frames, decode_size
-from dam.media.photo import photo_still  # also registers the HEIF opener for Pillow
+from dam.media.photo import photo_still, read_image  # also registers the HEIF opener for Pillow
 from dam.media.thumbs import extract_still
 from dam.paths import PathNotAllowed, expand, inside_roots, walk_files
 from dam.progress import Progress, Quiet
@@ -379,7 +379,7 @@ class Library:
         v = a.info.video
         size = decode_size(v.width, v.height, self.settings.frame_size)
         if a.kind == "image":
-            frames = _read_image(Path(a.path))
+            frames = read_image(Path(a.path))
         else:
             n = v.frame_count or max(1, round((a.info.duration or 0) * (v.fps or 25.0)))
             picks = np.linspace(0, n - 1, L0_FRAMES + 2)[1:-1].round().astype(int).tolist()
@@ -599,16 +599,6 @@ def _why(e: BaseException) -> str:
     """One line for a person: our own errors say it already; a library's gets its type named."""
     msg = str(e).splitlines()[0][:300] if str(e) else ""
     return msg if isinstance(e, (DecodeError, OSError)) and msg else f"{type(e).__name__}: {msg}".rstrip(": ")
-
-
-def _read_image(path: Path) -> np.ndarray:
-    from PIL import Image, ImageOps
-
-    try:
-        with Image.open(path) as im:
-            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))[None]
-    except Exception as e:
-        raise DecodeError(f"cannot read image: {e}") from None
 
 
 class MediaIndexer:

@@ -44,7 +44,7 @@ class CameraManager:
     # --- identity in the catalog -----------------------------------------------------------------
 
     def _row(self, cam_id: str) -> dict | None:
-        rows = self.catalog._rows("SELECT * FROM cameras WHERE id = ?", (cam_id,))
+        rows = self.catalog.rows("SELECT * FROM cameras WHERE id = ?", (cam_id,))
         if not rows:
             return None
         row = dict(rows[0])
@@ -145,7 +145,7 @@ class CameraManager:
 
     def cameras(self) -> list[dict]:
         """Every camera the catalog knows, with live state from its actor when it runs."""
-        rows = [dict(r) for r in self.catalog._rows("SELECT * FROM cameras ORDER BY id")]
+        rows = [dict(r) for r in self.catalog.rows("SELECT * FROM cameras ORDER BY id")]
         live = {cid: h.info.remote() for cid, h in self.cams.items()}
         out = []
         for r in rows:

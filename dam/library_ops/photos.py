@@ -42,7 +42,7 @@ def live_pairs(assets: list[tuple[Path, Asset]]) -> list[tuple[Path, Asset, Path
 def _children(catalog, folder: Path) -> list:
     """File rows directly inside folder (not below it), with an asset."""
     prefix = str(folder).rstrip("/") + "/"
-    return catalog._rows("SELECT path, asset_id FROM files WHERE substr(path, 1, ?) = ? AND asset_id IS NOT NULL"
+    return catalog.rows("SELECT path, asset_id FROM files WHERE substr(path, 1, ?) = ? AND asset_id IS NOT NULL"
                          " AND instr(substr(path, ?), '/') = 0", (len(prefix), prefix, len(prefix) + 1))
 
 

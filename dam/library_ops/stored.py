@@ -51,7 +51,7 @@ def sync_offsets(lib, asset_ids: list[str]) -> dict[str, float]:
     wanted = set(asset_ids)
     out: dict[str, float] = {}
     for aid in asset_ids:
-        for r in lib.catalog._rows("SELECT other_id, detail FROM relations WHERE kind = ? AND asset_id = ?", (KIND, aid)):
+        for r in lib.catalog.rows("SELECT other_id, detail FROM relations WHERE kind = ? AND asset_id = ?", (KIND, aid)):
             offset = json.loads(r["detail"]).get("offset")
             if offset is not None:
                 out[aid] = float(offset)

@@ -233,7 +233,7 @@ def library_stats(lib) -> dict:
     counts = lib.catalog.counts()
     vectors = {level: lib.store.count(level, lib.key) for level in ("l0", "l1", "l2")}
     vectors["text"] = lib.store.count("text", lib.text_encoder_key)
-    albums = lib.catalog._rows("SELECT count(*) AS n FROM albums")[0]["n"]
+    albums = lib.catalog.rows("SELECT count(*) AS n FROM albums")[0]["n"]
     return {**counts, "albums": albums, "vectors": vectors, "encoder": lib.key}
 
 
