@@ -154,7 +154,7 @@ class Catalog:
     def rows(self, sql: str, args: Iterable = ()) -> list[sqlite3.Row]:
         """The public read: one SELECT, its rows. Features that own tables (motion, enrich, albums,
         cameras...) query them through this and write through `transaction()`; in actor mode the
-        call runs in the catalog actor (dam.actors.catalog), so the SQL must be one statement."""
+        call runs in the catalog actor (dam.runtime.catalog_actor), so the SQL must be one statement."""
         with self._lock:
             return self._db.execute(sql, tuple(args)).fetchall()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from dam.enrich.model import Context, Label, SourceSkipped
-from dam.library_ops.describe import STOCK_VOCABULARY
+from dam.enrich.vocabulary import STOCK_VOCABULARY
 
 
 def vocabulary(path: str | None) -> list[str]:

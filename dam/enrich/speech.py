@@ -4,7 +4,8 @@ no audio stream is labelled silent. Audio that was never transcribed is not gues
 from __future__ import annotations
 
 from dam.enrich.model import Context, Label, SourceSkipped
-from dam.library_ops.describe import Note, transcript_keywords
+from dam.enrich.vocabulary import transcript_keywords
+from dam.schema import Note
 
 
 class Speech:

@@ -1,5 +1,5 @@
 """Open the catalog as configured: embedded (this process opens the SQLite file) or through the
-one writer actor on the Ray head (dam.actors.catalog.RemoteCatalog). Same interface either way."""
+one writer actor on the Ray head (dam.runtime.catalog_actor.RemoteCatalog). Same interface either way."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ def open_catalog(settings: Settings) -> Catalog:
     if settings.catalog_mode == "actor":
         # Ray (about a second to import) only where the catalog lives in an actor: every embedded
         # `dam` command opens the file without it.
-        from dam.actors.catalog import RemoteCatalog
+        from dam.runtime.catalog_actor import RemoteCatalog
         from dam.runtime.start import ensure_ray
 
         ensure_ray(settings)
