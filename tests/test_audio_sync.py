@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from audio_fixtures import CAMS, shoot  # noqa: F401  (a fixture)
 
 from dam.audio.load import AudioError, load_audio
 from dam.audio.sync import gcc_phat, sync_pair
+
 
 def truth(ref: str, clip: str) -> float:
     """Reference time of the clip's first sample, from the cameras' event start times and clocks."""

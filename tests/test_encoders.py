@@ -134,8 +134,8 @@ def test_only_a_cheap_encoder_embeds_query_pictures_in_the_http_ingress():
     """A hop to another deployment costs more than the builtin descriptor, so the ingress runs
     it in place; a model such as CLIP stays in the batched QueryEncoder deployment and is never
     loaded by the ingress (no checkpoint is configured here, and nothing complains)."""
-    from dam.encoders.registry import cheap_image_encoder
     from dam.encoders.builtin import BuiltinEncoder
+    from dam.encoders.registry import cheap_image_encoder
 
     assert cheap_image_encoder(Settings(encoder="builtin")).key == BuiltinEncoder.key
     assert cheap_image_encoder(Settings(encoder="clip", clip_checkpoint=None)) is None

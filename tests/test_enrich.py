@@ -4,7 +4,6 @@ catalog and the real CLI."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess

@@ -61,7 +61,7 @@ def group_live_photos(lib, folders: set[Path]) -> set[str]:
                 if a is not None:
                     entries.append((Path(r["path"]), a))
     gone: set[str] = set()
-    for pp, photo, vp, video in live_pairs(entries):
+    for _pp, photo, vp, video in live_pairs(entries):
         if video.id == photo.id:
             continue
         row = lib.catalog.file(str(vp))
