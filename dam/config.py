@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     near_duplicate_threshold: float = Field(0.8, description="Fraction of frames of each file that must match.")
     frame_match_similarity: float = Field(0.85, description="Cosine similarity for two frames to match.")
     similar_scene_similarity: float = Field(0.9)
+    duplicate_candidate_similarity: float = Field(0.6, ge=-1, le=1, description="L3: asset vectors at least this "
+                                                  "similar are compared frame by frame as near-duplicate candidates.")
+    text_match_min: float = Field(0.25, ge=-1, le=1, description="Search: a description or spoken segment closer "
+                                  "than this to the query's meaning (sentence cosine) is a candidate.")
     search_limit: int = Field(20, ge=1, le=1000)
 
     sync_min_confidence: float = Field(0.999, ge=0, le=1, description="Multi-cam sync: below this, 'no match'.")

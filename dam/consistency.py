@@ -24,6 +24,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from dam.store import vector_id
+
 ProblemKind = Literal["missing_vector", "wrong_vector_count", "orphan_vector", "misfiled_vector",
                       "duplicate_asset", "file_missing", "file_changed", "source_without_asset",
                       "asset_path_missing"]
@@ -141,12 +143,12 @@ def _asset_vectors(a: dict, levels: dict, held: dict, key: str, text_key: str) -
 
     # The text space holds the asset's document and, after `dam transcribe`, one vector per
     # transcript segment (`{id}:speech:{i}`; the catalog counts them in levels["speech"]).
-    speech = {f"{aid}:speech:{i}" for i in range(int(levels.get("speech", 0)))}
-    expect("text", text_key, want={f"{aid}:text:0"} | speech, kinds=("text", "speech"))
+    speech = {vector_id(aid, "speech", i) for i in range(int(levels.get("speech", 0)))}
+    expect("text", text_key, want={vector_id(aid, "text")} | speech, kinds=("text", "speech"))
     if a["kind"] in ("video", "image"):
-        expect("l0", key, want={f"{aid}:l0:0"})
+        expect("l0", key, want={vector_id(aid, "l0")})
     if a["kind"] == "image":
-        expect("l1", key, want={f"{aid}:l1:0"})
+        expect("l1", key, want={vector_id(aid, "l1")})
     elif a["kind"] == "video":
         expect("l1", key, count=int(levels.get("L1", 0)))
         if levels.get("L1"):

@@ -20,6 +20,7 @@ from dam.encoders.registry import image_encoder_key, load_image_encoder, load_te
 from dam.library_ops.jobs import reap_interrupted, this_process
 from dam.media.decode import DecodeError, decode_frames, decode_size
 from dam.media.photo import photo_still, read_image  # also registers the HEIF opener for Pillow
+from dam.media.proxy import proxy_path
 from dam.media.thumbs import extract_still
 from dam.paths import PathNotAllowed, expand, inside_roots, walk_files
 from dam.progress import Progress, Quiet
@@ -28,7 +29,7 @@ from dam.scan import Registered, register, scan
 from dam.schema import Asset, ErrorRecord, Hit, IngestReport, ScanReport, Scene
 from dam.search import Candidate, Filters, fuse, vector_candidates
 from dam.segment import AssetFrames, build_scenes, damage_note, scene_of, scene_vectors
-from dam.store import StoreUnavailable, VectorStore
+from dam.store import StoreUnavailable, VectorStore, vector_id
 
 L0_FRAMES = 5
 log = logging.getLogger("dam")
@@ -299,11 +300,11 @@ class Library:
         seen, self._unchanged = list({a.id: a for a in self._unchanged}.values()), []  # copies share an asset
         if not seen:
             return []
-        text = self.store.present("text", self.text_encoder_key, [f"{a.id}:text:0" for a in seen])
+        text = self.store.present("text", self.text_encoder_key, [vector_id(a.id, "text", 0) for a in seen])
         visual = [a for a in seen if a.kind in ("video", "image")]
-        l0 = self.store.present("l0", self.key, [f"{a.id}:l0:0" for a in visual])
-        redo = [a for a in seen if f"{a.id}:text:0" not in text
-                or (a.kind in ("video", "image") and f"{a.id}:l0:0" not in l0)]
+        l0 = self.store.present("l0", self.key, [vector_id(a.id, "l0", 0) for a in visual])
+        redo = [a for a in seen if vector_id(a.id, "text", 0) not in text
+                or (a.kind in ("video", "image") and vector_id(a.id, "l0", 0) not in l0)]
         report.unchanged -= len(redo)
         return redo
 
@@ -312,7 +313,7 @@ class Library:
         self.store.delete_asset(asset_id)
         self.catalog.delete_asset(asset_id)
         shutil.rmtree(self.settings.thumbs_dir / asset_id, ignore_errors=True)
-        (self.settings.root / "proxies" / f"{asset_id}.mp4").unlink(missing_ok=True)
+        proxy_path(self.settings, asset_id).unlink(missing_ok=True)
 
     def _thumb_dir(self, asset_id: str) -> Path:
         return self.settings.thumbs_dir / asset_id
@@ -328,17 +329,17 @@ class Library:
                 vec = self._quick_vector(a)
                 poster = self._poster(a)
                 if vec is not None:
-                    self.store.upsert("l0", self.key, [f"{a.id}:l0:0"], vec[None],
+                    self.store.upsert("l0", self.key, [vector_id(a.id, "l0", 0)], vec[None],
                                       [{"asset_id": a.id, "kind": a.kind, "encoder": self.key}])
                 if a.kind == "image" and vec is not None:
-                    self.store.upsert("l1", self.key, [f"{a.id}:l1:0"], vec[None],
+                    self.store.upsert("l1", self.key, [vector_id(a.id, "l1", 0)], vec[None],
                                       [{"asset_id": a.id, "t": 0.0, "frame": 0, "scene": 0, "encoder": self.key}])
                 self.catalog.set_asset(a.id, poster=poster, levels={"L0": 1}, error=None, status="new",
                                        encoder=a.encoder if a.kind == "video" else None, indexed_at=None)
                 if a.kind != "video":
                     pictures.append(a)
                 docs.append(self._document(a))
-                doc_ids.append(f"{a.id}:text:0")
+                doc_ids.append(vector_id(a.id, "text", 0))
                 doc_meta.append({"asset_id": a.id, "source": "metadata"})
             except StoreUnavailable:
                 raise  # not this file's fault: the job waits for the store, then fails
@@ -451,18 +452,18 @@ class Library:
                                                     self._thumb_dir(a.id) / f"scene-{s.index:04d}.jpg"))
                 except RuntimeError:
                     s.thumbnail = None
-        l1_ids = [f"{a.id}:l1:{int(i)}" for i in index]
+        l1_ids = [vector_id(a.id, "l1", int(i)) for i in index]
         self.store.upsert("l1", self.key, l1_ids, vectors, [
             {"asset_id": a.id, "t": float(t), "frame": int(i), "scene": int(s), "encoder": self.key}
             for i, t, s in zip(index, times, which)
         ])
-        l2_ids = [f"{a.id}:l2:{k}" for k in kept]
+        l2_ids = [vector_id(a.id, "l2", k) for k in kept]
         self.store.upsert("l2", self.key, l2_ids, l2, [
             {"asset_id": a.id, "scene": k, "start": scenes[k].start, "end": scenes[k].end, "encoder": self.key}
             for k in kept
         ])
         if len(l2):
-            self.store.upsert("l0", self.key, [f"{a.id}:l0:0"], unit(l2.mean(axis=0))[None],
+            self.store.upsert("l0", self.key, [vector_id(a.id, "l0", 0)], unit(l2.mean(axis=0))[None],
                               [{"asset_id": a.id, "kind": a.kind, "encoder": self.key}])
         # Remove what an earlier run of this asset stored and this run did not (idempotent re-index).
         for level, ids in (("l1", l1_ids), ("l2", l2_ids)):
@@ -530,7 +531,7 @@ class Library:
             if q.sentence is not None:
                 sem = self.store.query("text", self.text_encoder_key, q.sentence, n, where={"source": {"$ne": "speech"}})
                 lists.append([Candidate(m.meta["asset_id"], "text", m.score, m.meta.get("start"), None,
-                                        f"description close to “{text}”") for m in sem if m.score > 0.25])
+                                        f"description close to “{text}”") for m in sem if m.score > self.settings.text_match_min])
             from dam.speech import candidates as spoken
 
             lists += spoken(self, text, q.sentence, n)

@@ -15,6 +15,7 @@ from dam.config import Settings
 from dam.runtime.fanout import fan_out
 from dam.schema import Asset
 from dam.search import Candidate
+from dam.store import vector_id
 
 SOURCE = "speech"
 
@@ -30,7 +31,7 @@ def store(lib, asset_id: str, tr: Transcript) -> None:
     lib.catalog.put_transcript(asset_id, tr.language, tr.backend, tr.model, tr.model_dump_json(),
                                [(s.start, s.end, s.text) for s in tr.segments])
     key = lib.text_encoder_key
-    ids = [f"{asset_id}:speech:{i}" for i in range(len(tr.segments))]
+    ids = [vector_id(asset_id, "speech", i) for i in range(len(tr.segments))]
     stale = [i for i in lib.store.ids_of("text", key, asset_id) if ":speech:" in i and i not in set(ids)]
     lib.store.delete_ids("text", key, stale)
     if ids:
@@ -84,7 +85,7 @@ def candidates(lib, text: str, sentence: np.ndarray | None, n: int) -> list[list
         sem = lib.store.query("text", lib.text_encoder_key, sentence, n, where={"source": SOURCE})
         lists.append([Candidate(m.meta["asset_id"], "text", m.score, m.meta["start"], None,
                                 f"said something close to “{text}”", (m.meta["start"], m.meta["end"]))
-                      for m in sem if m.score > 0.25])
+                      for m in sem if m.score > lib.settings.text_match_min])
     lists.append([Candidate(aid, "text", score, start, None, f"said “{said[:80]}”", (start, end))
                   for aid, start, end, said, score in lib.catalog.transcript_search(text, n)])
     return [lst for lst in lists if lst]

@@ -27,6 +27,12 @@ log = logging.getLogger("dam.store")
 T = TypeVar("T")
 
 
+def vector_id(asset_id: str, kind: str, index: int = 0) -> str:
+    """A vector's id: the asset, its kind (l0, l1, l2, text, speech) and index. Derived, never
+    random, so re-ingest is an upsert, and `dam check` can tell which vectors an asset should have."""
+    return f"{asset_id}:{kind}:{index}"
+
+
 class StoreUnavailable(Exception):
     """The Chroma server stayed unreachable past the retry limit. Not an OSError/RuntimeError on
     purpose: ingest must fail the job (resubmit finishes it), not mark the asset as broken."""

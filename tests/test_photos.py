@@ -10,10 +10,10 @@ from conftest import ffmpeg, make_settings
 from PIL import Image
 
 from dam.library import Library
-from dam.library_ops.photos import make_proxies, proxy_path
+from dam.library_ops.photos import make_proxies
 from dam.media.photo import read_image
 from dam.media.probe import probe
-from dam.media.proxy import needs_proxy
+from dam.media.proxy import needs_proxy, proxy_path
 
 
 def heic(path, colour=(200, 100, 50), date="2024:05:01 12:34:56"):

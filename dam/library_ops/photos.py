@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dam.media.proxy import make_proxy, needs_proxy
+from dam.media.proxy import make_proxy, needs_proxy, proxy_path
 from dam.schema import Asset, ErrorRecord
 
 LIVE_MAX_SECONDS = 5.0
@@ -73,10 +73,6 @@ def group_live_photos(lib, folders: set[Path]) -> set[str]:
                                                        "live_duration": f"{video.info.duration or 0:.2f}"}})
         lib.catalog.set_asset(photo.id, info=info.model_dump_json())
     return gone
-
-
-def proxy_path(settings, asset_id: str) -> Path:
-    return settings.root / "proxies" / f"{asset_id}.mp4"
 
 
 def make_proxies(lib, assets: list[Asset], progress=None) -> list[ErrorRecord]:

@@ -72,8 +72,8 @@ def plan(lib, name: str, assets: list[Asset]) -> tuple[PublishReport, list[Uploa
 def deliverable(lib, a: Asset, media: str) -> Path:
     """The file to send: the original, or (media="proxy") the H.264 proxy of a source a browser
     cannot play, made now if ingest has not made it yet."""
-    from dam.library_ops.photos import make_proxies, proxy_path
-    from dam.media.proxy import needs_proxy
+    from dam.library_ops.photos import make_proxies
+    from dam.media.proxy import needs_proxy, proxy_path
 
     if media != "proxy" or not needs_proxy(a.info):
         return Path(a.path)

@@ -30,6 +30,7 @@ from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from dam.config import Settings
 from dam.library_ops.albums import AlbumSpec
+from dam.media.proxy import proxy_path
 from dam.paths import PathNotAllowed, inside_roots
 from dam.serve.guard import COOKIE, Guard, json_parser_errors, session_value
 from dam.serve.models import (
@@ -608,7 +609,7 @@ class Api:
         """The original, with HTTP range requests so players can seek; for sources a browser
         cannot play (ProRes, HEVC) the H.264 proxy made at ingest, unless original=true."""
         a = await self._asset(asset_id)
-        proxy = self.settings.root / "proxies" / f"{a['id']}.mp4"
+        proxy = proxy_path(self.settings, a["id"])
         if not original and proxy.is_file():
             return self._file(str(proxy), "video/mp4")
         return self._file(str(self._inside(a["path"])))
