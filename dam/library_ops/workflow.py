@@ -8,11 +8,11 @@ job with progress; the workflow itself is a job whose `done` counts finished ste
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dam.errors import DamError
 from dam.library_ops.albums import AlbumSpec, check_name
 from dam.library_ops.jobs import JobTracker
 from dam.schema import ErrorRecord
@@ -118,7 +118,8 @@ def parse(data: Any) -> Workflow:
 
 def check(lib, wf: Workflow, backup_root_ok) -> None:
     """What the schema cannot tell; raises WorkflowError listing every problem at once.
-    backup_root_ok(path) -> Path resolves a backup root or raises ValueError/PermissionError."""
+    backup_root_ok(path) -> Path resolves a backup root (dam.usecases.library.backup_root) or raises
+    DamError/PermissionError."""
     problems: list[str] = []
 
     def folder(i: int, path: str, must_be_dir: bool) -> None:
@@ -141,7 +142,7 @@ def check(lib, wf: Workflow, backup_root_ok) -> None:
         elif isinstance(step, BackupStep):
             try:
                 backup_root_ok(step.backup_root)
-            except (ValueError, PermissionError) as e:
+            except (DamError, PermissionError) as e:
                 problems.append(f"workflow.{i}: {e}")
         elif isinstance(step, ExportStep):
             from dam.library_ops.exports import select
@@ -235,15 +236,3 @@ def library_stats(lib) -> dict:
     vectors["text"] = lib.store.count("text", lib.text_encoder_key)
     albums = lib.catalog.rows("SELECT count(*) AS n FROM albums")[0]["n"]
     return {**counts, "albums": albums, "vectors": vectors, "encoder": lib.key}
-
-
-def cli_backup_root(lib):
-    """On the command line a backup may go anywhere except inside the data dir."""
-
-    def ok(path: str) -> Path:
-        p = Path(path).expanduser().resolve()
-        if p == lib.settings.root or lib.settings.root in p.parents:
-            raise ValueError(f"backup root {p} must not be inside the data dir")
-        return p
-
-    return ok

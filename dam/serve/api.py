@@ -29,6 +29,16 @@ from starlette.exceptions import HTTPException
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from dam.config import Settings
+from dam.errors import (
+    Conflict,
+    DamError,
+    InvalidInput,
+    NotConfigured,
+    NotFound,
+    Unavailable,
+    Unreadable,
+    UpstreamFailed,
+)
 from dam.library_ops.albums import AlbumSpec
 from dam.media.proxy import proxy_path
 from dam.paths import PathNotAllowed, inside_roots
@@ -82,6 +92,19 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
 @app.exception_handler(BodyError)
 async def _body_refused(request: Request, exc: BodyError) -> JSONResponse:
     return JSONResponse({"error": exc.error, "detail": exc.detail}, status_code=exc.status)
+
+
+# The one place a dam.errors type becomes an HTTP status. A LibraryService method's error arrives
+# here as Ray's RayTaskError made an instance of the original class: `cause` is the original.
+STATUS = {NotFound: 404, InvalidInput: 422, Unreadable: 422, NotConfigured: 409, Conflict: 409,
+          Unavailable: 503, UpstreamFailed: 502}
+
+
+@app.exception_handler(DamError)
+async def _refused(request: Request, exc: DamError) -> JSONResponse:
+    err = getattr(exc, "cause", exc)
+    status = next(code for cls, code in STATUS.items() if isinstance(err, cls))
+    return JSONResponse({"error": err.code, "detail": err.detail}, status_code=status)
 
 
 @app.exception_handler(PathNotAllowed)
@@ -261,7 +284,7 @@ class Api:
     async def scan(self, dir: str = Query(..., min_length=1, max_length=4096)) -> dict:
         root = self._inside(dir)
         if not root.is_dir():
-            raise ApiError(404, "not_found", f"{dir} is not a folder")
+            raise NotFound(f"{dir} is not a folder")
         return await self.library.scan.remote(str(root))
 
     @app.post("/ingest", status_code=202, response_model=IngestAccepted)
@@ -269,18 +292,18 @@ class Api:
         paths = [str(self._inside(p)) for p in body.paths]
         missing = [p for p in paths if not os.path.exists(p)]
         if missing:
-            raise ApiError(404, "not_found", f"no such file or folder: {missing[0]}")
+            raise NotFound(f"no such file or folder: {missing[0]}")
         return await self.library.start_ingest.remote(paths, body.levels)
 
     @app.post("/api/embedding/videos/ingest", status_code=202, response_model=SeedIngestAccepted)
     async def seed_ingest(self, body: SeedIngestRequest) -> dict:
         path = self._inside(body.path)
         if not path.exists():
-            raise ApiError(404, "not_found", f"no such file or folder: {body.path}")
+            raise NotFound(f"no such file or folder: {body.path}")
         out = await self.library.start_ingest.remote([str(path)], "L3" if body.generate_levels else "L0")
         first = out["assets"][0] if out["assets"] else None
         if first is None and out["errors"]:
-            raise ApiError(422, "unreadable_media", out["errors"][0]["reason"])
+            raise Unreadable(out["errors"][0]["reason"])
         return {"uuid": first["uuid"] if first else None, "levels": first["levels"] if first else {},
                 "job": out["job"], "errors": out["errors"]}
 
@@ -290,12 +313,9 @@ class Api:
         with its asset."""
         path = self._inside(body.path)
         if not path.is_file():
-            raise ApiError(404, "not_found", f"no such file: {body.path}")
+            raise NotFound(f"no such file: {body.path}")
         overrides = body.model_dump(exclude={"path"}, exclude_none=True)
-        out = await self.library.motion.remote(str(path), overrides)
-        if "error" in out:
-            raise ApiError(422, "unreadable_media", out["error"])
-        return out
+        return await self.library.motion.remote(str(path), overrides)
 
     @app.post("/upload", status_code=202, response_model=IngestAccepted, openapi_extra=_multipart_doc("files", True))
     async def upload(self, request: Request) -> dict:
@@ -304,7 +324,7 @@ class Api:
         leaves nothing behind, and a file that is not media is removed after its error."""
         roots = self._roots()
         if not roots:
-            raise ApiError(409, "no_media_root", "configure DAM_MEDIA_ROOTS: uploads are stored in the first root")
+            raise NotConfigured("configure DAM_MEDIA_ROOTS: uploads are stored in the first root", code="no_media_root")
         limit = self.settings.max_upload_mb << 20
         _declared_at_most(request, limit * MAX_UPLOAD_FILES, f"an upload of {MAX_UPLOAD_FILES} files")
         folder = roots[0] / "uploads"
@@ -338,21 +358,10 @@ class Api:
         return out
 
     # --- library workflows ---
-    def _backup_root(self, path: str) -> Path:
-        roots = [r.expanduser().resolve() for r in self.settings.backup_roots]
-        if not roots:
-            raise ApiError(409, "no_backup_root", "configure DAM_BACKUP_ROOTS: backups are written only inside them")
-        if not path.startswith(("/", "~")):
-            path = str(roots[0] / path)
-        return inside_roots(path, roots, what="backup roots")
-
     @app.post("/backup", status_code=202)
     async def backup(self, body: BackupRequest) -> dict:
         """Back up originals, catalog and derived data; a job (`GET /jobs/{id}/status`), or the plan when dry_run."""
-        out = await self.library.start_backup.remote(str(self._backup_root(body.backup_root)), body.dry_run)
-        if "problem" in out:
-            raise ApiError(409, "backup_refused", out["problem"])
-        return out
+        return await self.library.start_backup.remote(body.backup_root, body.dry_run)
 
     @app.post("/workflow", status_code=202)
     async def workflow(self, request: Request) -> dict:
@@ -360,19 +369,15 @@ class Api:
         try:
             data = await request.json()
         except ValueError:
-            raise ApiError(422, "invalid_workflow", "the body is not JSON") from None
-        roots = [str(r.expanduser().resolve()) for r in self.settings.backup_roots]
-        out = await self.library.start_workflow.remote(data, roots)
-        if "problems" in out:
-            return JSONResponse({"error": "invalid_workflow", "detail": out["problems"]}, status_code=422)
-        return out
+            raise InvalidInput("the body is not JSON", code="invalid_workflow") from None
+        return await self.library.start_workflow.remote(data)
 
     @app.post("/sync_album")
     async def sync_album(self, body: AlbumSpec) -> dict:
         """The seed's sync_album: the album mirrors the media under root (a folder of links or copies)."""
         root = self._inside(body.root)
         if not root.is_dir():
-            raise ApiError(404, "not_found", f"{body.root} is not a folder")
+            raise NotFound(f"{body.root} is not a folder")
         return await self.library.sync_album.remote({**body.model_dump(), "root": str(root)})
 
     @app.get("/albums")
@@ -382,48 +387,30 @@ class Api:
     @app.get("/assets/{asset_id}/sidecar.xmp")
     async def sidecar(self, asset_id: str) -> Response:
         """The asset's XMP sidecar (title, description, keywords, dates, rating, shot markers)."""
-        data = await self.library.sidecar.remote(asset_id)
-        if data is None:
-            raise ApiError(404, "not_found", f"no asset {asset_id!r}")
-        return Response(data, media_type="application/rdf+xml")
+        return Response(await self.library.sidecar.remote(asset_id), media_type="application/rdf+xml")
 
     @app.post("/assets/{asset_id}/rating")
     async def rate(self, asset_id: str, body: RatingRequest) -> dict:
-        out = await self.library.rate.remote(asset_id, body.rating, body.flag)
-        if out is None:
-            raise ApiError(404, "not_found", f"no asset {asset_id!r}")
-        return out
+        return await self.library.rate.remote(asset_id, body.rating, body.flag)
 
     @app.get("/assets/{asset_id}/tags")
     async def tags(self, asset_id: str) -> dict:
         """Tags, classifications (each with source and confidence) and the description."""
-        out = await self.library.tags.remote(asset_id, None)
-        if out is None:
-            raise ApiError(404, "not_found", f"no asset {asset_id!r}")
-        return out
+        return await self.library.tags.remote(asset_id, None)
 
     @app.post("/assets/{asset_id}/tags")
     async def edit_tags(self, asset_id: str, body: TagEdit) -> dict:
-        out = await self.library.tags.remote(asset_id, body.model_dump())
-        if out is None:
-            raise ApiError(404, "not_found", f"no asset {asset_id!r}")
-        return out
+        return await self.library.tags.remote(asset_id, body.model_dump())
 
     @app.post("/enrich")
     async def enrich(self, body: EnrichRequest) -> dict:
         """Tag and describe assets now (people's edits are kept)."""
-        out = await self.library.enrich.remote(body.assets)
-        if "missing" in out:
-            raise ApiError(404, "not_found", f"no asset {out['missing']!r}")
-        return out
+        return await self.library.enrich.remote(body.assets)
 
     @app.post("/publish")
     async def publish(self, body: PublishRequest) -> dict:
         """Curate, package and upload to a stock target (FTP/FTPS/SFTP); dry_run plans only."""
-        out = await self.library.publish.remote(body.target, body.assets, body.dry_run)
-        if "error" in out:
-            raise ApiError(out["status"], out["error"], out["detail"])
-        return out
+        return await self.library.publish.remote(body.target, body.assets, body.dry_run)
 
     @app.post("/sync", response_model=SyncResponse)
     async def sync(self, body: SyncRequest) -> dict:
@@ -432,11 +419,8 @@ class Api:
         ref = str(self._inside(body.reference)) if body.reference else None
         missing = [p for p in paths + ([ref] if ref else []) if not os.path.exists(p)]
         if missing:
-            raise ApiError(404, "not_found", f"no such file or folder: {missing[0]}")
-        out = await self.library.sync.remote(paths, ref)
-        if "error" in out:
-            raise ApiError(422, "unreadable_media", out["error"])
-        return out
+            raise NotFound(f"no such file or folder: {missing[0]}")
+        return await self.library.sync.remote(paths, ref)
 
     @app.post("/transcribe")
     async def transcribe(self, path: str = Query(..., min_length=1, max_length=4096)) -> dict:
@@ -444,11 +428,8 @@ class Api:
         is not needed: SRT/VTT come from `dam transcribe`."""
         p = self._inside(path)
         if not p.is_file():
-            raise ApiError(404, "not_found", f"no such file: {path}")
-        out = await self.library.transcribe.remote(str(p))
-        if "error" in out:
-            raise ApiError(out.get("status", 422), out["error"], out["detail"])
-        return out
+            raise NotFound(f"no such file: {path}")
+        return await self.library.transcribe.remote(str(p))
 
     # --- jobs ---
     @app.get("/jobs")
@@ -463,7 +444,7 @@ class Api:
     async def _job(self, job_id: str) -> dict:
         job = await self.library.job.remote(job_id)
         if job is None:
-            raise ApiError(404, "not_found", f"no job {job_id!r}")
+            raise NotFound(f"no job {job_id!r}")
         return job
 
     @app.get("/jobs/{job_id}/status")
@@ -527,7 +508,7 @@ class Api:
         except Image.DecompressionBombError:
             raise ApiError(413, "too_large", too_many) from None
         except (UnidentifiedImageError, OSError, ValueError):
-            raise ApiError(422, "unreadable_image", "the upload is not a picture dam can read") from None
+            raise Unreadable("the upload is not a picture dam can read", code="unreadable_image") from None
         if self.inline_images is not None:
             vec = self.inline_images.embed_images([picture])[0]
         else:
@@ -556,10 +537,7 @@ class Api:
         return [_asset_urls(a) for a in await self.library.recent.remote(limit)]
 
     async def _asset(self, asset_id: str) -> dict:
-        a = await self.library.asset.remote(asset_id)
-        if a is None:
-            raise ApiError(404, "not_found", f"no asset {asset_id!r}")
-        return a
+        return await self.library.asset.remote(asset_id)
 
     @app.get("/assets/{asset_id}")
     async def asset(self, asset_id: str) -> dict:
@@ -580,7 +558,7 @@ class Api:
         a = await self._asset(asset_id)
         raw = await self.library.stored_motion.remote(a["id"])
         if raw is None:
-            raise ApiError(404, "not_found", f"no motion analysis for {asset_id!r}: POST /motion/extract first")
+            raise NotFound(f"no motion analysis for {asset_id!r}: POST /motion/extract first")
         if format == "json":
             return raw
         tl = MotionTimeline.model_validate(raw)
@@ -591,7 +569,7 @@ class Api:
 
     def _file(self, path: str | None, media_type: str | None = None) -> FileResponse:
         if not path or not os.path.isfile(path):
-            raise ApiError(404, "not_found", "no such file")
+            raise NotFound("no such file")
         return MediaFile(path, media_type=media_type)
 
     @app.get("/assets/{asset_id}/poster")
@@ -629,7 +607,7 @@ class Api:
         manager = get_manager()
         found = None if manager is None else await manager.camera.remote(cam_id)
         if found is None:
-            raise ApiError(404, "not_found", f"no running camera {cam_id!r}")
+            raise NotFound(f"no running camera {cam_id!r}")
         return found[0]
 
     @app.get("/cameras/{cam_id}/mjpeg")
@@ -675,5 +653,5 @@ class Api:
         """The UI's own files; a plain name only, so nothing outside static/ is reachable."""
         path = STATIC / name
         if not re.fullmatch(r"[\w-]+\.(js|css|html|svg|png|ico)", name) or not path.is_file():
-            raise ApiError(404, "not_found", f"no static file {name!r}")
+            raise NotFound(f"no static file {name!r}")
         return FileResponse(path)
