@@ -261,7 +261,7 @@ class Library:
             if self.settings.transcribe_on_ingest:
                 self._speech(run)
             if self.settings.motion_on_ingest and done:
-                from dam.motion.store import analyse_assets
+                from dam.motion.stage import analyse_assets
 
                 analyse_assets(self, done, run.progress)
             if self.settings.enrich_on_ingest and done:

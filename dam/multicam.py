@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dam.audio.group import SyncGroup
 from dam.audio.load import AudioError, audio_duration
+from dam.datasets.sync import sync_files
 from dam.media.sniff import looks_like_media
 from dam.paths import PathNotAllowed, inside_roots, walk_files
 from dam.scan import register
@@ -28,8 +29,6 @@ def sync(lib, paths: list[str | Path], implicit_root: bool = False, reference: s
          ) -> tuple[SyncGroup, dict]:
     """Sync `paths` (files, or folders of them, inside the media roots); returns the group and
     its JSON timeline."""
-    from dam.datasets.sync import sync_files
-
     files, refused = [], {}
     for raw in paths:
         try:

@@ -12,6 +12,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from dam.catalog import Catalog
+from dam.motion.store import matching
 from dam.schema import Asset, Hit, Scene
 from dam.store import VectorStore
 
@@ -137,8 +138,6 @@ def fuse(catalog: Catalog, ranked_lists: list[list[Candidate]], limit: int, filt
                 best[key] = c
     ids = {k[0] for k in scored}
     if filters.on_motion:
-        from dam.motion.store import matching
-
         ids = matching(catalog, ids, filters.motion, filters.motion_from, filters.motion_to)
     per: dict[str, list[tuple[float, Candidate]]] = defaultdict(list)
     for key, s in scored.items():

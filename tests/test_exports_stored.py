@@ -14,7 +14,7 @@ from dam import speech
 from dam.config import Settings
 from dam.library import Library
 from dam.library_ops.exports import export, select
-from dam.motion.store import analyse_assets
+from dam.motion.stage import analyse_assets
 from dam.multicam import sync
 
 

@@ -17,6 +17,7 @@ from dam.actors.camera import NAMESPACE, CameraActor, recordings_dir
 from dam.actors.sources import spec_for, stable_id
 from dam.catalog import now
 from dam.config import Settings
+from dam.library import Library
 from dam.runtime.catalog import open_catalog
 
 MANAGER = "dam-cameras"
@@ -125,8 +126,6 @@ class CameraManager:
                 out = self.library.start_ingest.remote([path], levels).result()
                 entry = {"camera": cam_id, "path": path, "job": out["job"], "errors": out["errors"]}
             else:
-                from dam.library import Library
-
                 lib = Library(self.settings)
                 try:
                     report = lib.ingest([path], implicit_root=not self.settings.media_roots, levels=levels)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dam.encoders.registry import load_image_encoder
 from dam.enrich.model import Context, Label, SourceSkipped
 from dam.enrich.vocabulary import STOCK_VOCABULARY
 
@@ -28,7 +29,6 @@ class Clip:
     def __init__(self, settings, k: int = 6, min_confidence: float = 0.05):
         if settings.encoder != "clip" or not settings.clip_checkpoint:
             raise SourceSkipped("no clip checkpoint configured (DAM_ENCODER=clip, DAM_CLIP_CHECKPOINT)")
-        from dam.encoders.registry import load_image_encoder
 
         self.encoder = load_image_encoder(settings)
         self.words = vocabulary(settings.enrich_vocabulary)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from dam.encoders.labels import category, display_name
+from dam.encoders.vision import VisionEncoder
 from dam.enrich.model import Context, Label, SourceSkipped
 
 CLASS_MIN = 0.1  # mean probability for a class to be named (the top one is named from 0.05)
@@ -33,8 +34,6 @@ class Content:
     name = "vision"
 
     def __init__(self, settings):
-        from dam.encoders.vision import VisionEncoder
-
         self.encoder = VisionEncoder(settings)
 
     def labels(self, ctx: Context) -> list[Label]:

@@ -15,7 +15,10 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
+from dam.enrich.store import view
 from dam.enrich.vocabulary import STOCK_VOCABULARY, transcript_keywords
+from dam.library_ops.albums import rating_of
+from dam.library_ops.stored import motion_intervals, transcript_sections
 from dam.schema import Asset, Note, Scene
 
 
@@ -127,9 +130,6 @@ def describe(a: Asset, scenes: list[Scene], visual_tags: list[str] | None = None
 def describe_asset(lib, a: Asset, transcript=None, motion=None) -> AssetMetadata:
     """describe() with the inputs fetched from a Library (visual tags only with a text-capable encoder;
     transcript sections and motion intervals from the catalog unless given)."""
-    from dam.library_ops.albums import rating_of
-    from dam.library_ops.stored import motion_intervals, transcript_sections
-
     visual: list[str] = []
     # Zero-shot stock words need a joint text-picture space (CLIP). The vision model's text side
     # maps words onto ImageNet classes, and on footage of no such class (test patterns) its best
@@ -139,7 +139,6 @@ def describe_asset(lib, a: Asset, transcript=None, motion=None) -> AssetMetadata
         _, vecs, _ = lib.store.vectors_of("l0", lib.key, a.id)
         if len(vecs):
             visual = rank_tags(vecs[0], np.asarray(tag_vecs), STOCK_VOCABULARY, margin=1.0)
-    from dam.enrich.store import view
 
     r = rating_of(lib.catalog, a.id)
     transcript = transcript_sections(lib, a.id) if transcript is None else transcript

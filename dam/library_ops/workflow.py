@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dam.errors import DamError
-from dam.library_ops.albums import AlbumSpec, check_name
+from dam.library_ops.albums import AlbumSpec, check_name, sync_album
+from dam.library_ops.backup import backup
+from dam.library_ops.exports import FORMATS, export, select
 from dam.library_ops.jobs import JobTracker
 from dam.schema import ErrorRecord
 
@@ -60,8 +62,6 @@ class ExportStep(_Step):
     @field_validator("format")
     @classmethod
     def _fmt(cls, v: str) -> str:
-        from dam.library_ops.exports import FORMATS
-
         if v not in FORMATS:
             raise ValueError(f"unknown export format {v!r} (one of: {', '.join(FORMATS)})")
         return v
@@ -145,8 +145,6 @@ def check(lib, wf: Workflow, backup_root_ok) -> None:
             except (DamError, PermissionError) as e:
                 problems.append(f"workflow.{i}: {e}")
         elif isinstance(step, ExportStep):
-            from dam.library_ops.exports import select
-
             earlier = {s.album for s in wf.workflow[:i] if isinstance(s, SyncAlbumStep)}
             try:  # an album synced by an earlier step of this workflow does not exist yet
                 if not (step.album and (step.album in earlier or step.album.rpartition("/")[2] in earlier)):
@@ -189,9 +187,6 @@ def run(lib, wf: Workflow, tracker: JobTracker, report: WorkflowReport, backup_r
 
 
 def _run_step(lib, step, res: StepResult, backup_root_ok, step_progress) -> None:
-    from dam.library_ops.albums import sync_album
-    from dam.library_ops.backup import backup
-
     if isinstance(step, IngestStep):
         r = lib.ingest(step.paths, implicit_root=True, levels=step.levels, progress=step_progress)
         res.job, res.result = r.job, r.model_dump(mode="json", exclude={"assets"})
@@ -209,8 +204,6 @@ def _run_step(lib, step, res: StepResult, backup_root_ok, step_progress) -> None
         elif isinstance(step, BackupStep):
             out = backup(lib.settings, lib.catalog, backup_root_ok(step.backup_root), step.dry_run, t, t.job)
         elif isinstance(step, ExportStep):
-            from dam.library_ops.exports import export, select
-
             chosen = select(lib, step.assets, step.album)
             t.start(f"export {step.format}", len(chosen))
             out = export(lib, step.format, chosen, lib.settings.root / "exports" / step.name)

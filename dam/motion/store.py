@@ -1,9 +1,7 @@
 """Motion timelines in the catalog (tables `motion`, `motion_intervals`), the search filter over
-them, and the ingest stage. The catalog owner calls these; nothing else writes."""
+them. The catalog owner calls these; nothing else writes. The ingest stage is dam.motion.stage."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from dam.catalog import Catalog, now
 from dam.motion.model import MotionTimeline
@@ -67,27 +65,3 @@ def motion_hits(catalog: Catalog, start: float | None, end: float | None, limit:
         else:
             h.moments += 1
     return list(hits.values())[:limit]
-
-
-def analyse_assets(library, asset_ids: list[str], progress=None) -> None:
-    """The optional ingest stage (DAM_MOTION_ON_INGEST): a timeline per video, errors recorded
-    on the asset without failing the ingest."""
-    from dam.media.decode import DecodeError
-    from dam.motion.analyze import analyze_file
-    from dam.motion.model import MotionParams
-
-    params = MotionParams.from_settings(library.settings)
-    if progress:
-        progress.start("motion", len(asset_ids))
-    for aid in asset_ids:
-        a = library.catalog.asset(aid)
-        if a is not None and a.kind == "video":
-            try:
-                save(library.catalog, aid, analyze_file(Path(a.path), params))
-            except (DecodeError, OSError) as e:
-                library.catalog.set_asset(aid, error=f"motion: {e}")
-        if progress:
-            progress.advance(1, a.name if a else aid)
-    if progress:
-        progress.finish()
-
