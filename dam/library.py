@@ -17,18 +17,26 @@ from dam.catalog import Catalog, now
 from dam.config import Settings
 from dam.encoders.base import ImageEncoder, TextEncoder, unit
 from dam.encoders.registry import image_encoder_key, load_image_encoder, load_text_encoder
+from dam.encoders.text import text_key
+from dam.enrich.run import enrich_assets
+from dam.enrich.store import scene_matches, text_matches
 from dam.library_ops.jobs import reap_interrupted, this_process
+from dam.library_ops.photos import group_live_photos, make_proxies
 from dam.media.decode import DecodeError, decode_frames, decode_size
 from dam.media.photo import photo_still, read_image  # also registers the HEIF opener for Pillow
 from dam.media.proxy import proxy_path
 from dam.media.thumbs import extract_still
+from dam.motion.store import motion_hits, save
 from dam.paths import PathNotAllowed, expand, inside_roots, walk_files
 from dam.progress import Progress, Quiet
+from dam.relations import relate
 from dam.runtime.catalog import open_catalog
 from dam.scan import Registered, register, scan
 from dam.schema import Asset, ErrorRecord, Hit, IngestReport, ScanReport, Scene
 from dam.search import Candidate, Filters, fuse, vector_candidates
 from dam.segment import AssetFrames, build_scenes, damage_note, scene_of, scene_vectors
+from dam.speech import candidates as spoken
+from dam.speech import transcribe_assets
 from dam.store import StoreUnavailable, VectorStore, vector_id
 
 L0_FRAMES = 5
@@ -174,7 +182,6 @@ class Library:
         report = scan(self.catalog, root, on_file=lambda r: p.advance(1, r.path.name),
                       roots=self.settings.resolved_roots())
         p.finish()
-        from dam.library_ops.photos import group_live_photos
 
         group_live_photos(self, {Path(r["path"]).parent for r in self.catalog.files_under(str(root)) if r["asset_id"]})
         return report
@@ -230,7 +237,6 @@ class Library:
             self._after_register(r, run.report, todo)
         p.finish()
         todo += self._incomplete(run.report)
-        from dam.library_ops.photos import group_live_photos
 
         gone = group_live_photos(self, {f.parent for f in files})  # a Live Photo's MOV joins its photo
         run.report.assets = [x for x in run.report.assets if x["uuid"] not in gone]
@@ -255,7 +261,6 @@ class Library:
             done = self._levels12(run.todo, run.report, run.progress)
             if run.levels == "L3" and done:
                 self._level3(done, run.progress)
-            from dam.library_ops.photos import make_proxies
 
             run.report.errors += make_proxies(self, self.catalog.assets(ids=done), run.progress)
             if self.settings.transcribe_on_ingest:
@@ -265,8 +270,6 @@ class Library:
 
                 analyse_assets(self, done, run.progress)
             if self.settings.enrich_on_ingest and done:
-                from dam.enrich.run import enrich_assets
-
                 for path, reason in enrich_assets(self, self.catalog.assets(ids=done), run.progress, use_ray=True):
                     run.report.errors.append(ErrorRecord(path=path, reason=reason, stage="enrich"))
             status = "done"
@@ -475,8 +478,6 @@ class Library:
                                levels={"L0": 1, "L1": len(index), "L2": len(scenes)}, damaged=acc.lost_seconds())
 
     def _level3(self, asset_ids: list[str], p: Progress) -> None:
-        from dam.relations import relate
-
         p.start("L3 (near-duplicates, similar scenes)", len(asset_ids))
         for aid in asset_ids:
             rel = relate(aid, self.catalog, self.store, self.key, self.settings)
@@ -487,8 +488,6 @@ class Library:
         p.finish()
 
     def _speech(self, run: IngestRun) -> None:
-        from dam.speech import transcribe_assets
-
         assets = self.catalog.assets(ids=[a.id for a in run.todo]) if run.todo else []
         for path, reason in transcribe_assets(self, [a for a in assets if a.status != "error"], run.progress):
             run.report.errors.append(ErrorRecord(path=path, reason=reason, stage="speech"))
@@ -520,7 +519,6 @@ class Library:
                 lists.append(vector_candidates(self.store, self.key, q.visual_text, n, self._picture_why(text, q)))
             lists.append([Candidate(aid, "text", score, None, None, f"name/metadata match “{text}”")
                           for aid, score in self.catalog.text_search(text, n)])
-            from dam.enrich.store import scene_matches, text_matches
 
             shots = scene_matches(self.catalog, text, n)  # a matching shot is the better moment
             shot_ids = {aid for aid, _, _ in shots}
@@ -532,18 +530,17 @@ class Library:
                 sem = self.store.query("text", self.text_encoder_key, q.sentence, n, where={"source": {"$ne": "speech"}})
                 lists.append([Candidate(m.meta["asset_id"], "text", m.score, m.meta.get("start"), None,
                                         f"description close to “{text}”") for m in sem if m.score > self.settings.text_match_min])
-            from dam.speech import candidates as spoken
 
             lists += spoken(self, text, q.sentence, n)
         if not lists and filters and filters.on_motion:  # a motion filter alone: the moving moments
-            from dam.motion.store import motion_hits
-
             return [h for h in motion_hits(self.catalog, filters.motion_from, filters.motion_to, limit * 3)
                     if filters.accept(self.catalog.asset(h.asset_id))][:limit]
         return fuse(self.catalog, lists, limit, filters)
 
     def _picture_why(self, text: str, q: QueryVectors) -> str:
         """'pictures show “a cat” (Egyptian cat, tabby, tiger cat)': the classes the query was read as."""
+        # The vision encoder's module (and its class names) only when a search explains itself:
+        # 36 ms of every `dam` command's start otherwise.
         from dam.encoders.vision import KEY, named_classes
 
         named = named_classes(q.visual_text) if self.key == KEY else []
@@ -554,7 +551,6 @@ class Library:
         is registered first when the file is new. Returns (asset id or None, timeline)."""
         from dam.motion.analyze import analyze_file
         from dam.motion.model import MotionParams
-        from dam.motion.store import save
 
         p = self.allowed(path, implicit_root)
         if not p.is_file():
@@ -567,8 +563,6 @@ class Library:
 
     @property
     def text_encoder_key(self) -> str:
-        from dam.encoders.text import text_key
-
         return text_key(self.settings.text_model)
 
     def get_recent(self, limit: int = 20) -> list[Asset]:

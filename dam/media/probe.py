@@ -163,7 +163,6 @@ def probe(path: Path) -> MediaInfo:
         tags=tags,
     )
     if kind == "image":  # EXIF capture date, camera and GPS, which ffprobe does not read
-
         try:
             return probe_photo(path, info)
         except PhotoError:

@@ -28,7 +28,9 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
+from dam.actors.manager import get_manager
 from dam.config import Settings
+from dam.encoders.registry import cheap_image_encoder
 from dam.errors import (
     Conflict,
     DamError,
@@ -41,7 +43,10 @@ from dam.errors import (
 )
 from dam.library_ops.albums import AlbumSpec
 from dam.media.proxy import proxy_path
+from dam.motion.overlays import preview_jpeg
+from dam.motion.timeline import tracks_csv, tracks_per_frame
 from dam.paths import PathNotAllowed, inside_roots
+from dam.search import unknown_subject
 from dam.serve.guard import COOKIE, Guard, json_parser_errors, session_value
 from dam.serve.models import (
     BackupRequest,
@@ -217,7 +222,6 @@ class Api:
         self.searcher = searcher.options(_by_reference=False) if searcher else self.library
         self.settings = Settings(**settings)
         app.state.settings = self.settings
-        from dam.encoders.registry import cheap_image_encoder
 
         self.inline_images = cheap_image_encoder(self.settings)  # None: pictures go to QueryEncoder
         from PIL import Image
@@ -480,7 +484,6 @@ class Api:
                      motion_to: float | None = Query(None, ge=0, description="Motion before this second.")) -> dict:
         visual, sentence = await self.encoder.encode_text.remote(q)
         filters = _filters(type, motion=motion, motion_from=motion_from, motion_to=motion_to)
-        from dam.search import unknown_subject
 
         return {**await self._search(response, q, None, visual, sentence, limit, filters),
                 "notice": unknown_subject(q, visual)}
@@ -553,7 +556,6 @@ class Api:
         from fastapi.responses import PlainTextResponse
 
         from dam.motion.model import MotionTimeline
-        from dam.motion.timeline import tracks_csv, tracks_per_frame
 
         a = await self._asset(asset_id)
         raw = await self.library.stored_motion.remote(a["id"])
@@ -596,14 +598,10 @@ class Api:
     @app.get("/cameras")
     async def cameras(self) -> list[dict]:
         """Every known camera: node, state, fps, dropped frames, motion, recording, clips."""
-        from dam.actors.manager import get_manager
-
         manager = get_manager()
         return [] if manager is None else await manager.cameras.remote()
 
     async def _camera(self, cam_id: str):
-        from dam.actors.manager import get_manager
-
         manager = get_manager()
         found = None if manager is None else await manager.camera.remote(cam_id)
         if found is None:
@@ -616,8 +614,6 @@ class Api:
                            fps: float = Query(15.0, gt=0, le=60), width: int = Query(960, ge=64, le=3840),
                            frames: int | None = Query(None, ge=1, description="Stop after this many frames.")):
         """Live MJPEG preview with optional overlays: false colour, zebras at `ire`, focus peaking."""
-        from dam.motion.overlays import preview_jpeg
-
         cam = await self._camera(cam_id)
 
         async def stream():

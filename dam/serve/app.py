@@ -14,6 +14,9 @@ from pathlib import Path
 import ray
 from ray import serve
 
+from dam.actors.manager import start_manager
+from dam.actors.sources import classify
+from dam.actors.watcher import start_watchers
 from dam.config import Settings
 from dam.runtime.serve import DIRECT_INGRESS, direct_ingress_env, serve_running
 from dam.runtime.start import HEAD, ensure_ray, has_gpu
@@ -74,16 +77,11 @@ def run(settings: Settings, blocking: bool = True) -> None:
                 controller_options={"runtime_env": {"env_vars": direct_ingress_env(settings.port)}} if direct else None)
     cameras = bool(settings.camera_sources or settings.camera_watch_dir)
     if settings.camera_sources:  # a file named relative to where `dam serve` runs, not the actor's cwd
-        from dam.actors.sources import classify
-
         settings = settings.model_copy(update={"camera_sources": [
             str(Path(u).expanduser().resolve()) if classify(u) == "file" else u for u in settings.camera_sources]})
     serve.run(build(settings=settings, direct_ingress=direct), name="dam", route_prefix="/",
               blocking=blocking and not cameras)
     if cameras:
-        from dam.actors.manager import start_manager
-        from dam.actors.watcher import start_watchers
-
         # The manager is a named actor owned by this driver, and Ray destroys an actor whose
         # owner holds no handle to it ("has no references, destroying actor": cameras never
         # started under `dam serve` while the tests, which kept the handle, passed). The driver
