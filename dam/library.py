@@ -8,7 +8,6 @@ import shutil
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,6 @@ from dam.encoders.base import ImageEncoder, TextEncoder, unit
 from dam.encoders.registry import image_encoder_key, load_image_encoder, load_text_encoder
 from dam.encoders.text import text_key
 from dam.enrich.run import enrich_assets
-from dam.enrich.store import scene_matches, text_matches
 from dam.library_ops.jobs import reap_interrupted, this_process
 from dam.library_ops.photos import group_live_photos, make_proxies
 from dam.media.decode import DecodeError, decode_frames, decode_size
@@ -33,22 +31,14 @@ from dam.relations import relate
 from dam.runtime.catalog import open_catalog
 from dam.scan import Registered, register, scan
 from dam.schema import Asset, ErrorRecord, Hit, IngestReport, ScanReport, Scene
-from dam.search import Candidate, Filters, fuse, vector_candidates
+from dam.search import Filters, QueryVectors, fuse
 from dam.segment import AssetFrames, build_scenes, damage_note, scene_of, scene_vectors
-from dam.speech import candidates as spoken
+from dam.signals import SIGNALS
 from dam.speech import transcribe_assets
 from dam.store import StoreUnavailable, VectorStore, vector_id
 
 L0_FRAMES = 5
 log = logging.getLogger("dam")
-
-
-@dataclass
-class QueryVectors:
-    text: str | None = None
-    image: np.ndarray | None = None  # the query picture, in the image encoder's space
-    visual_text: np.ndarray | None = None  # the text, in the image encoder's space (CLIP only)
-    sentence: np.ndarray | None = None  # the text, in the sentence encoder's space
 
 
 class IngestRun:
@@ -511,40 +501,11 @@ class Library:
         text = q.text
         limit = limit or self.settings.search_limit
         n = max(50, limit * 5)
-        lists: list[list[Candidate]] = []
-        if q.image is not None:
-            lists.append(vector_candidates(self.store, self.key, q.image, n, "looks like the query image"))
-        if text:
-            if q.visual_text is not None and np.any(q.visual_text):  # zeros: names no class (unknown_subject)
-                lists.append(vector_candidates(self.store, self.key, q.visual_text, n, self._picture_why(text, q)))
-            lists.append([Candidate(aid, "text", score, None, None, f"name/metadata match “{text}”")
-                          for aid, score in self.catalog.text_search(text, n)])
-
-            shots = scene_matches(self.catalog, text, n)  # a matching shot is the better moment
-            shot_ids = {aid for aid, _, _ in shots}
-            lists.append([Candidate(aid, "text", score, None, scene, f"shot tagged “{text}”")
-                          for aid, scene, score in shots])
-            lists.append([Candidate(aid, "text", score, None, None, f"tags/description match “{text}”")
-                          for aid, score in text_matches(self.catalog, text, n) if aid not in shot_ids])
-            if q.sentence is not None:
-                sem = self.store.query("text", self.text_encoder_key, q.sentence, n, where={"source": {"$ne": "speech"}})
-                lists.append([Candidate(m.meta["asset_id"], "text", m.score, m.meta.get("start"), None,
-                                        f"description close to “{text}”") for m in sem if m.score > self.settings.text_match_min])
-
-            lists += spoken(self, text, q.sentence, n)
+        lists = [found for name in SIGNALS.names() for found in SIGNALS.get(name)(self, q, n)]
         if not lists and filters and filters.on_motion:  # a motion filter alone: the moving moments
             return [h for h in motion_hits(self.catalog, filters.motion_from, filters.motion_to, limit * 3)
                     if filters.accept(self.catalog.asset(h.asset_id))][:limit]
         return fuse(self.catalog, lists, limit, filters)
-
-    def _picture_why(self, text: str, q: QueryVectors) -> str:
-        """'pictures show “a cat” (Egyptian cat, tabby, tiger cat)': the classes the query was read as."""
-        # The vision encoder's module (and its class names) only when a search explains itself:
-        # 36 ms of every `dam` command's start otherwise.
-        from dam.encoders.vision import KEY, named_classes
-
-        named = named_classes(q.visual_text) if self.key == KEY else []
-        return f"pictures show “{text}” ({', '.join(named)})" if named else f"pictures match “{text}”"
 
     def motion(self, path: str | Path, params=None, implicit_root: bool = False):
         """Motion timeline of one file (a path inside the roots), stored with its asset, which

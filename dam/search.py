@@ -20,6 +20,14 @@ RRF_K = 60
 MOMENT_HALF = 4.0  # seconds either side of a frame hit when its scene is long
 
 
+@dataclass
+class QueryVectors:
+    text: str | None = None
+    image: np.ndarray | None = None  # the query picture, in the image encoder's space
+    visual_text: np.ndarray | None = None  # the text, in the image encoder's space (CLIP only)
+    sentence: np.ndarray | None = None  # the text, in the sentence encoder's space
+
+
 class Filters(BaseModel):
     kind: str | None = None
     after: datetime | None = None

@@ -7,14 +7,12 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-import numpy as np
-
 from dam.audio.load import AudioError
 from dam.audio.transcribe import TranscribeConfigError, Transcript, load_backend, transcribe
 from dam.config import Settings
 from dam.runtime.fanout import fan_out
 from dam.schema import Asset
-from dam.search import Candidate
+from dam.search import Candidate, QueryVectors
 from dam.store import vector_id
 
 SOURCE = "speech"
@@ -78,8 +76,12 @@ def _task(settings: dict, a: Asset) -> dict | str:
         return str(e)
 
 
-def candidates(lib, text: str, sentence: np.ndarray | None, n: int) -> list[list[Candidate]]:
-    """Two ranked lists of spoken moments: by meaning (segment vectors) and by the words said."""
+def candidates(lib, q: QueryVectors, n: int) -> list[list[Candidate]]:
+    """The speech search signal (dam.signals): two ranked lists of spoken moments, by meaning
+    (segment vectors) and by the words said."""
+    if not q.text:
+        return []
+    text, sentence = q.text, q.sentence
     lists = []
     if sentence is not None:
         sem = lib.store.query("text", lib.text_encoder_key, sentence, n, where={"source": SOURCE})

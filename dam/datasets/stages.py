@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from dam.config import Settings
+from dam.encoders.registry import load_image_encoder
 from dam.media.decode import DecodeError, decode_picks, decode_shard, decode_size, lost_ranges, sample_indices
 from dam.media.quality import frame_quality
+from dam.media.shots import load_shot_detector
 
 CONTEXT = 50  # frames of look-around on each side so shot detection is exact at shard edges
 
@@ -138,11 +140,9 @@ class DetectShots:
     """Shot transitions inside the shard, plus one keyframe for every shot the sampling missed."""
 
     def __init__(self, settings: dict):
-        from dam.media.shots import TransNetV2Detector
-
         use_all_cores()
         self.settings = Settings(**settings)
-        self.detector = TransNetV2Detector()
+        self.detector = load_shot_detector(self.settings.shot_detector)
 
     def __call__(self, row: dict) -> dict:
         if row.get("error"):
@@ -178,8 +178,6 @@ class EmbedFrames:
     """Frame vectors; the frames themselves are dropped here so only vectors travel on."""
 
     def __init__(self, settings: dict):
-        from dam.encoders import load_image_encoder
-
         use_all_cores()
         self.settings = Settings(**settings)
         self.encoder = load_image_encoder(self.settings)

@@ -1,30 +1,27 @@
 """Which encoder backends exist, and the one place that picks one from the settings.
 
 Adding an image encoder: one file with an ImageEncoder subclass (its `from_settings` and
-`key_for`), one line in IMAGE_ENCODERS, and its name in `Settings.encoder`'s choices. Backends are
-named by import path, so a command that never embeds never imports torch or open_clip."""
+`key_for`), one line in IMAGE_ENCODERS, and its name in `Settings.encoder`'s choices (config
+imports nothing of dam, so it cannot read the registry). Backends are named by import path, so a
+command that never embeds never imports torch or open_clip."""
 
 from __future__ import annotations
-
-from importlib import import_module
 
 from dam.config import Settings
 from dam.encoders.base import ImageEncoder, TextEncoder
 from dam.encoders.builtin import BuiltinEncoder
 from dam.encoders.text import DEFAULT, MiniLMEncoder, SentenceEncoder
+from dam.registry import Registry
 
-IMAGE_ENCODERS: dict[str, str] = {
+IMAGE_ENCODERS: Registry[ImageEncoder] = Registry("encoder", {
     "builtin": "dam.encoders.builtin:BuiltinEncoder",
     "vision": "dam.encoders.vision:VisionEncoder",
     "clip": "dam.encoders.clip:ClipEncoder",
-}
+})
 
 
 def image_encoder_class(name: str) -> type[ImageEncoder]:
-    if name not in IMAGE_ENCODERS:
-        raise ValueError(f"unknown encoder {name!r}; known: {', '.join(sorted(IMAGE_ENCODERS))}")
-    module, _, cls = IMAGE_ENCODERS[name].partition(":")
-    return getattr(import_module(module), cls)
+    return IMAGE_ENCODERS.get(name)
 
 
 def load_image_encoder(settings: Settings) -> ImageEncoder:

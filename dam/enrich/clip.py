@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from dam.encoders.registry import load_image_encoder
-from dam.enrich.model import Context, Label, SourceSkipped
+from dam.enrich.model import Context, Label, Source, SourceSkipped
 from dam.enrich.vocabulary import STOCK_VOCABULARY
 
 
@@ -23,8 +23,12 @@ def vocabulary(path: str | None) -> list[str]:
     return list(dict.fromkeys([*STOCK_VOCABULARY, *extra]))
 
 
-class Clip:
+class Clip(Source):
     name = "clip"
+
+    @classmethod
+    def from_settings(cls, settings) -> Clip:
+        return cls(settings)
 
     def __init__(self, settings, k: int = 6, min_confidence: float = 0.05):
         if settings.encoder != "clip" or not settings.clip_checkpoint:

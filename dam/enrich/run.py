@@ -14,6 +14,7 @@ from dam.enrich.prose import describe
 from dam.media.decode import DecodeError, decode_frames, decode_size
 from dam.motion.store import load as load_motion
 from dam.progress import Quiet
+from dam.registry import Registry
 from dam.runtime.fanout import fan_out
 from dam.schema import Asset, Scene
 from dam.speech import transcript_of
@@ -48,22 +49,26 @@ def sample_frames(a: Asset, n: int, short_side: int = 160,
     return out
 
 
+# Enrichment sources by name, in the order their labels are listed. A new one: a Source subclass
+# in its own module under dam/enrich/ and one line here.
+SOURCES: Registry[Source] = Registry("enrichment source", {
+    "technical": "dam.enrich.technical:Technical",
+    "picture": "dam.enrich.picture:Picture",
+    "vision": "dam.enrich.content:Content",
+    "speech": "dam.enrich.speech:Speech",
+    "motion": "dam.enrich.motion:Motion",
+    "faces": "dam.enrich.faces:Faces",
+    "clip": "dam.enrich.clip:Clip",
+})
+
+
 def make_sources(settings: Settings) -> tuple[list[Source], dict[str, str]]:
     """Every source that can run with this configuration, and why the others cannot."""
-    from dam.enrich.clip import Clip
-    from dam.enrich.content import Content
-    from dam.enrich.faces import Faces
-    from dam.enrich.motion import Motion
-    from dam.enrich.picture import Picture
-    from dam.enrich.speech import Speech
-    from dam.enrich.technical import Technical
-
-    sources: list[Source] = [Technical(), Picture(), Content(settings), Speech(), Motion()]
+    sources: list[Source] = []
     skipped = {}
-    # faces: OpenCV's Haar cascade by default; YuNet with DAM_FACE_MODEL, skipped if that file is missing
-    for name, make in (("faces", lambda: Faces(settings.face_model)), ("clip", lambda: Clip(settings))):
+    for name in SOURCES.names():
         try:
-            sources.append(make())
+            sources.append(SOURCES.get(name).from_settings(settings))
         except SourceSkipped as e:
             skipped[name] = str(e)
     return sources, skipped

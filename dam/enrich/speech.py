@@ -3,12 +3,12 @@ no audio stream is labelled silent. Audio that was never transcribed is not gues
 
 from __future__ import annotations
 
-from dam.enrich.model import Context, Label, SourceSkipped
+from dam.enrich.model import Context, Label, Source, SourceSkipped
 from dam.enrich.vocabulary import transcript_keywords
 from dam.schema import Note
 
 
-class Speech:
+class Speech(Source):
     name = "speech"
 
     def __init__(self, keywords: int = 8):

@@ -12,8 +12,8 @@ import ray
 from ray import serve
 
 from dam.config import Settings
-from dam.library import Library, QueryVectors
-from dam.search import Filters
+from dam.library import Library
+from dam.search import Filters, QueryVectors
 
 
 def run_search(library, text, image_vec, visual_text, sentence, limit: int, filters: dict) -> list[dict]:
