@@ -251,7 +251,6 @@ class Library:
             done = self._levels12(run.todo, run.report, run.progress)
             if run.levels == "L3" and done:
                 self._level3(done, run.progress)
-
             run.report.errors += make_proxies(self, self.catalog.assets(ids=done), run.progress)
             if self.settings.transcribe_on_ingest:
                 self._speech(run)
