@@ -28,7 +28,8 @@ class NotFound(DamError):
 
 
 class InvalidInput(DamError):
-    """The request itself is wrong: fixing it is up to the caller."""
+    """The request itself is wrong (an option, a body, a workflow file): fixing it is up to the
+    caller, and nothing was done."""
 
     code = "invalid_input"
 
@@ -40,7 +41,9 @@ class Unreadable(DamError):
 
 
 class Conflict(DamError):
-    """The request is fine but the library's state or configuration refuses it."""
+    """The request is fine but the library's state or configuration refuses it: a backup root
+    inside the data dir, a port in use, a library already in the data dir. Changing that state
+    makes the same request work."""
 
     code = "conflict"
 
@@ -58,6 +61,7 @@ class Unavailable(DamError):
 
 
 class UpstreamFailed(DamError):
-    """A remote dam talked to refused or failed (an FTP or SFTP server)."""
+    """A remote dam talked to refused or failed (an FTP or SFTP server): nothing was sent, and
+    the detail is the server's own reason."""
 
     code = "upstream_failed"

@@ -122,8 +122,8 @@ def search(ctx: click.Context, text: str | None, image: Path | None, limit: int,
 
 
 @cli.command()
-@click.argument("asset")
 @click.option("--json", "as_json", is_flag=True)
+@click.argument("asset")
 @click.pass_context
 def info(ctx: click.Context, asset: str, as_json: bool) -> None:
     """Everything known about ASSET (id, id prefix, content hash or path)."""
