@@ -1,5 +1,5 @@
 """One error hierarchy for what a capability can refuse. Use cases raise these; the HTTP layer
-(dam.serve.api) turns them into statuses and the CLI (dam.cli.app) into exit codes, each in one
+(dam.serve.http) turns them into statuses and the CLI (dam.cli.app) into exit codes, each in one
 place. `code` is the machine word in `{error, detail}`; `detail` a sentence, or a list of them.
 
 They cross Ray Serve's handles intact (Ray re-raises a replica's exception as an instance of its

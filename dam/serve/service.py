@@ -7,7 +7,7 @@ replicas instead when Chroma is a server. `QueryEncoder` turns queries into
 vectors in batches, on a GPU when the cluster has one.
 
 Every capability is a dam.usecases function; what it refuses it raises as a dam.errors type,
-which reaches the ingress through the handle and becomes a status there (dam.serve.api)."""
+which reaches the ingress through the handle and becomes a status there (dam.serve.http)."""
 
 from __future__ import annotations
 
