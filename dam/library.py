@@ -6,24 +6,23 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from dam.catalog import Catalog, now
+from dam.catalog import now
 from dam.config import Settings
-from dam.encoders.base import ImageEncoder, TextEncoder, unit
+from dam.encoders.base import ImageEncoder, TextEncoder
 from dam.encoders.registry import image_encoder_key, load_image_encoder, load_text_encoder
 from dam.encoders.text import text_key
 from dam.enrich.run import enrich_assets
+from dam.ingest_run import IngestRun, JobProgress, end_status
+from dam.levels import asset_failed, document, levels12, quick_vector, why
+from dam.levels import poster as make_poster
 from dam.library_ops.jobs import reap_interrupted, this_process
 from dam.library_ops.photos import group_live_photos, make_proxies
-from dam.media.decode import DecodeError, decode_frames, decode_size
-from dam.media.photo import photo_still, read_image  # also registers the HEIF opener for Pillow
 from dam.media.proxy import proxy_path
-from dam.media.thumbs import extract_still
 from dam.motion.store import motion_hits, save
 from dam.paths import PathNotAllowed, expand, inside_roots, walk_files
 from dam.progress import Progress, Quiet
@@ -32,92 +31,11 @@ from dam.runtime.catalog import open_catalog
 from dam.scan import Registered, register, scan
 from dam.schema import Asset, ErrorRecord, Hit, IngestReport, ScanReport, Scene
 from dam.search import Filters, QueryVectors, fuse
-from dam.segment import AssetFrames, build_scenes, damage_note, scene_of, scene_vectors
 from dam.signals import SIGNALS
 from dam.speech import transcribe_assets
 from dam.store import StoreUnavailable, VectorStore, vector_id
 
-L0_FRAMES = 5
 log = logging.getLogger("dam")
-
-
-class IngestRun:
-    """One ingest job in flight: its report, what still needs L1+, and the catalog job row,
-    which is kept up to date (stage, counts, errors) so other processes can watch it."""
-
-    def __init__(self, job: str, report: IngestReport, levels: str, catalog: Catalog):
-        self.job, self.report, self.levels, self.catalog = job, report, levels, catalog
-        self.todo: list[Asset] = []
-        self.progress: Progress = Quiet()
-        self.started = time.monotonic()
-        self.closed = False
-        self.waiting: str | None = None  # set while a store write waits for its server
-        self._stage: tuple | None = None  # the last stage reported, kept in notes between advances
-        self._flushed = 0
-        self._last = 0.0
-
-    def wait_note(self, msg: str | None) -> None:
-        """The vector store is waiting for its server (msg) or is back (None): show it in the job now."""
-        self.waiting = msg
-        self.flush(force=True)
-
-    def flush(self, stage: str | None = None, done: float | None = None, total: float | None = None,
-              force: bool = False) -> None:
-        now_ = time.monotonic()
-        if not force and now_ - self._last < 0.5:
-            return
-        self._last = now_
-        errors = self.report.errors
-        for err in errors[self._flushed:]:
-            self.catalog.record_error(self.job, err)
-        self._flushed = len(errors)
-        detail = {"levels": self.levels, "video_seconds": round(self.report.video_seconds, 2),
-                  "seconds": round(now_ - self.started, 2)}
-        if stage is not None:
-            detail.update(stage=stage, stage_done=round(done or 0, 2), stage_total=round(total or 0, 2))
-            self._stage = detail["stage"], detail["stage_done"], detail["stage_total"]
-        elif self._stage:
-            detail.update(zip(("stage", "stage_done", "stage_total"), self._stage))
-        if self.waiting:
-            detail["waiting"] = self.waiting
-        self.catalog.update_job(self.job, done=self.report.indexed + self.report.unchanged,
-                                failed=_failed(errors), detail=detail)
-
-    def refresh_levels(self) -> None:
-        for entry in self.report.assets:
-            a = self.catalog.asset(entry["uuid"])
-            entry["levels"] = a.levels if a else {}
-
-    def close(self, status: str) -> None:
-        r = self.report
-        self.refresh_levels()
-        r.failed = _failed(r.errors)
-        r.seconds = time.monotonic() - self.started
-        self.flush(stage="finished", force=True)
-        self.catalog.update_job(self.job, status=status)
-        self.closed = True
-
-
-class JobProgress:
-    """Forwards progress to a terminal (or nothing) and mirrors it into the job row."""
-
-    def __init__(self, run: IngestRun, inner: Progress):
-        self.run, self.inner = run, inner
-        self.label, self.total, self.done = "", 0.0, 0.0
-
-    def start(self, label: str, total: float, unit: str = "files") -> None:
-        self.label, self.total, self.done = label, total, 0.0
-        self.inner.start(label, total, unit)
-        self.run.flush(label, 0, total, force=True)
-
-    def advance(self, amount: float = 1, note: str = "") -> None:
-        self.done += amount
-        self.inner.advance(amount, note)
-        self.run.flush(self.label, self.done, self.total)
-
-    def finish(self) -> None:
-        self.inner.finish()
-        self.run.flush(self.label, self.total, self.total, force=True)
 
 
 class Library:
@@ -234,7 +152,7 @@ class Library:
         try:
             self._level0(run.todo, run.report, p)
         except BaseException as e:
-            run.close(_end_status(e))
+            run.close(end_status(e))
             raise
         run.refresh_levels()
         if levels == "L0":
@@ -248,7 +166,7 @@ class Library:
         self._local.run = run
         status = "failed"
         try:
-            done = self._levels12(run.todo, run.report, run.progress)
+            done = levels12(self, run.todo, run.report, run.progress)
             if run.levels == "L3" and done:
                 self._level3(done, run.progress)
             run.report.errors += make_proxies(self, self.catalog.assets(ids=done), run.progress)
@@ -263,7 +181,7 @@ class Library:
                     run.report.errors.append(ErrorRecord(path=path, reason=reason, stage="enrich"))
             status = "done"
         except BaseException as e:
-            status = _end_status(e)
+            status = end_status(e)
             raise
         finally:
             run.close(status)
@@ -318,8 +236,8 @@ class Library:
         docs, doc_ids, doc_meta, pictures = [], [], [], []
         for a in assets:
             try:
-                vec = self._quick_vector(a)
-                poster = self._poster(a)
+                vec = quick_vector(self, a)
+                poster = make_poster(a, self._thumb_dir(a.id))
                 if vec is not None:
                     self.store.upsert("l0", self.key, [vector_id(a.id, "l0", 0)], vec[None],
                                       [{"asset_id": a.id, "kind": a.kind, "encoder": self.key}])
@@ -330,13 +248,13 @@ class Library:
                                        encoder=a.encoder if a.kind == "video" else None, indexed_at=None)
                 if a.kind != "video":
                     pictures.append(a)
-                docs.append(self._document(a))
+                docs.append(document(a))
                 doc_ids.append(vector_id(a.id, "text", 0))
                 doc_meta.append({"asset_id": a.id, "source": "metadata"})
             except StoreUnavailable:
                 raise  # not this file's fault: the job waits for the store, then fails
             except Exception as e:
-                self._asset_failed(a, "L0", _why(e), report)
+                asset_failed(self, a, "L0", why(e), report)
             p.advance(1, a.name)
         if docs:
             vecs = self.text_encoder.embed(docs)
@@ -345,126 +263,6 @@ class Library:
             self.catalog.set_asset(a.id, status="indexed", encoder=self.key, indexed_at=now())
             report.indexed += 1
         p.finish()
-
-    def _poster(self, a: Asset) -> str | None:
-        """A poster is a nicety: a file whose poster cannot be made is still indexed."""
-        try:
-            if a.kind == "video":
-                at = min((a.info.duration or 0) * 0.1, 10.0)
-                return str(extract_still(Path(a.path), at, self._thumb_dir(a.id) / "poster.jpg", width=640))
-            if a.kind == "image":  # Pillow: HEIC too, and turned upright by its EXIF orientation
-                return str(photo_still(Path(a.path), self._thumb_dir(a.id) / "poster.jpg", width=640))
-        except Exception as e:
-            log.info("no poster for %s: %s", a.path, _why(e))
-        return None
-
-    def _document(self, a: Asset) -> str:
-        words = Path(a.path).stem.replace("_", " ").replace("-", " ")
-        info = a.info
-        parts = [words, Path(a.path).parent.name.replace("_", " "), a.kind]
-        if info and info.make:
-            parts.append(f"{info.make} {info.model or ''}")
-        return " · ".join(x for x in parts if x)
-
-    def _quick_vector(self, a: Asset) -> np.ndarray | None:
-        if a.kind == "audio" or a.info is None or a.info.video is None:
-            return None
-        v = a.info.video
-        size = decode_size(v.width, v.height, self.settings.frame_size)
-        if a.kind == "image":
-            frames = read_image(Path(a.path))
-        else:
-            n = v.frame_count or max(1, round((a.info.duration or 0) * (v.fps or 25.0)))
-            picks = np.linspace(0, n - 1, L0_FRAMES + 2)[1:-1].round().astype(int).tolist()
-            frames, _ = decode_frames(Path(a.path), picks, size, v.rotation, backend=self.settings.decoder)
-            if not len(frames):  # the picks may all fall in damage: the first frames then
-                frames, _ = decode_frames(Path(a.path), [0], size, v.rotation, backend=self.settings.decoder)
-            if not len(frames):
-                raise DecodeError("no frame can be decoded (truncated or corrupt?)")
-        return unit(self.image_encoder.embed_images(list(frames)).mean(axis=0))
-
-    def _asset_failed(self, a: Asset, stage: str, reason: str, report: IngestReport) -> None:
-        self.catalog.set_asset(a.id, status="error", error=f"{stage}: {reason}")
-        report.errors.append(ErrorRecord(path=a.path, reason=reason, stage=stage))
-
-    def _levels12(self, assets: list[Asset], report: IngestReport, p: Progress) -> list[str]:
-        from dam.datasets.pipeline import StageClock, run_shards
-        from dam.datasets.shards import plan_job
-
-        videos = [a for a in self.catalog.assets(ids=[a.id for a in assets]) if a.kind == "video" and a.status != "error"]
-        shards = plan_job(videos, self.settings.shard_seconds, self.settings.decode_concurrency)
-        pending = {a.id: AssetFrames(fps=a.info.video.fps or 25.0, shards=0) for a in videos}
-        for row in shards:
-            pending[row["asset_id"]].shards += 1
-        by_id = {a.id: a for a in videos}
-        total_seconds = sum(a.info.duration or 0 for a in videos)
-        p.start("L1/L2 (decode, shots, embed)", total_seconds, unit="video s")
-        done: list[str] = []
-        nodes: dict[str, set[str]] = {"decode": set(), "embed": set()}
-        clock = StageClock()
-        for row in run_shards(self.settings, shards):
-            clock.add(row)
-            report.busy = clock.fractions()
-            for stage in nodes:
-                if row.get(f"{stage}_node"):
-                    nodes[stage].add(row[f"{stage}_node"])
-            report.nodes = {k: sorted(v) for k, v in nodes.items()}
-            acc = pending[row["asset_id"]]
-            if not acc.add(row):
-                continue
-            span = (row["end"] - row["start"]) / acc.fps
-            report.video_seconds += span
-            p.advance(span, Path(row["path"]).name)
-            if acc.complete:
-                a = by_id[row["asset_id"]]
-                if acc.errors:
-                    self._asset_failed(a, "L1", "; ".join(sorted(set(acc.errors)))[:500], report)
-                elif not acc.index:
-                    self._asset_failed(a, "decode", "no frame can be decoded (truncated or corrupt?)", report)
-                else:
-                    self._write_levels(a, acc)
-                    report.indexed += 1
-                    done.append(a.id)
-                    if acc.lost:
-                        report.damaged += 1
-                        report.errors.append(ErrorRecord(path=a.path, stage="damaged",
-                                                         reason=damage_note(acc.lost_seconds(), a.info.duration)))
-        p.finish()
-        return done
-
-    def _write_levels(self, a: Asset, acc: AssetFrames) -> None:
-        index, times, vectors, quality, cuts = acc.merged()
-        scenes = build_scenes(a.id, cuts, max(acc.end, int(index.max()) + 1 if len(index) else 1), acc.fps)
-        which = scene_of(index, scenes)
-        kept, l2 = scene_vectors(scenes, which, times, vectors, quality)
-        for s in scenes:
-            if s.hero_time is not None:
-                try:
-                    s.thumbnail = str(extract_still(Path(a.path), s.hero_time,
-                                                    self._thumb_dir(a.id) / f"scene-{s.index:04d}.jpg"))
-                except RuntimeError:
-                    s.thumbnail = None
-        l1_ids = [vector_id(a.id, "l1", int(i)) for i in index]
-        self.store.upsert("l1", self.key, l1_ids, vectors, [
-            {"asset_id": a.id, "t": float(t), "frame": int(i), "scene": int(s), "encoder": self.key}
-            for i, t, s in zip(index, times, which)
-        ])
-        l2_ids = [vector_id(a.id, "l2", k) for k in kept]
-        self.store.upsert("l2", self.key, l2_ids, l2, [
-            {"asset_id": a.id, "scene": k, "start": scenes[k].start, "end": scenes[k].end, "encoder": self.key}
-            for k in kept
-        ])
-        if len(l2):
-            self.store.upsert("l0", self.key, [vector_id(a.id, "l0", 0)], unit(l2.mean(axis=0))[None],
-                              [{"asset_id": a.id, "kind": a.kind, "encoder": self.key}])
-        # Remove what an earlier run of this asset stored and this run did not (idempotent re-index).
-        for level, ids in (("l1", l1_ids), ("l2", l2_ids)):
-            stale = set(self.store.ids_of(level, self.key, a.id)) - set(ids)
-            self.store.delete_ids(level, self.key, sorted(stale))
-        self.store.delete_asset(a.id, keep_key=self.key)  # vectors from a previous encoder
-        self.catalog.replace_scenes(a.id, scenes)
-        self.catalog.set_asset(a.id, status="indexed", encoder=self.key, error=None, indexed_at=now(),
-                               levels={"L0": 1, "L1": len(index), "L2": len(scenes)}, damaged=acc.lost_seconds())
 
     def _level3(self, asset_ids: list[str], p: Progress) -> None:
         p.start("L3 (near-duplicates, similar scenes)", len(asset_ids))
@@ -537,23 +335,6 @@ class Library:
     def scenes(self, ref: str) -> list[Scene]:
         a = self.asset(ref)
         return self.catalog.scenes(a.id) if a else []
-
-
-def _failed(errors: list[ErrorRecord]) -> int:
-    """Files that could not be processed; a damaged file indexed for what decodes is not one."""
-    return len({e.path for e in errors if e.stage != "damaged"})
-
-
-def _end_status(e: BaseException) -> str:
-    """Ctrl-C, SIGTERM (`ray job stop`, a service stopping) and exit end a job `interrupted`: it
-    did not fail, and running it again resumes it."""
-    return "interrupted" if isinstance(e, (KeyboardInterrupt, SystemExit)) else "failed"
-
-
-def _why(e: BaseException) -> str:
-    """One line for a person: our own errors say it already; a library's gets its type named."""
-    msg = str(e).splitlines()[0][:300] if str(e) else ""
-    return msg if isinstance(e, (DecodeError, OSError)) and msg else f"{type(e).__name__}: {msg}".rstrip(": ")
 
 
 class MediaIndexer:
