@@ -199,10 +199,9 @@ class Catalog:
 
     def text_search(self, query: str, limit: int = 50) -> list[tuple[str, float]]:
         """FTS5 over names, paths and metadata; bm25 ranks (lower is better, returned negated)."""
-        terms = [t for t in "".join(c if c.isalnum() else " " for c in query).split() if t]
-        if not terms:
+        match = fts_match(query)
+        if match is None:
             return []
-        match = " OR ".join(f'"{t}"*' for t in terms)
         rows = self.rows(
             "SELECT asset_id, bm25(assets_fts) AS rank FROM assets_fts WHERE assets_fts MATCH ? ORDER BY rank LIMIT ?",
             (match, limit),
@@ -253,31 +252,6 @@ class Catalog:
                                 score=r["score"], detail=detail))
         return out
 
-    # --- transcripts (dam.audio.transcribe.Transcript as JSON, segments in FTS) -----------------
-
-    def put_transcript(self, asset_id: str, language: str, backend: str, model: str, data: str,
-                       segments: list[tuple[float, float, str]]) -> None:
-        with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO transcripts(asset_id, language, backend, model, created_at, data)"
-                       " VALUES (?,?,?,?,?,?)", (asset_id, language, backend, model, now().isoformat(), data))
-            db.execute("DELETE FROM transcript_fts WHERE asset_id = ?", (asset_id,))
-            db.executemany('INSERT INTO transcript_fts(asset_id, start, "end", text) VALUES (?,?,?,?)',
-                           [(asset_id, s, e, t) for s, e, t in segments])
-
-    def transcript(self, asset_id: str) -> sqlite3.Row | None:
-        rows = self.rows("SELECT * FROM transcripts WHERE asset_id = ?", (asset_id,))
-        return rows[0] if rows else None
-
-    def transcript_search(self, query: str, limit: int = 50) -> list[tuple[str, float, float, str, float]]:
-        """Spoken segments matching the words of `query`: (asset, start, end, text, -bm25)."""
-        terms = [t for t in "".join(c if c.isalnum() else " " for c in query).split() if t]
-        if not terms:
-            return []
-        rows = self.rows('SELECT asset_id, start, "end", text, bm25(transcript_fts) AS rank FROM transcript_fts'
-                          " WHERE transcript_fts MATCH ? ORDER BY rank LIMIT ?",
-                          (" OR ".join(f'"{t}"*' for t in terms), limit))
-        return [(r["asset_id"], r["start"], r["end"], r["text"], -r["rank"]) for r in rows]
-
     # --- jobs, scans, errors ---------------------------------------------------------------
 
     def start_job(self, kind: str, total: int = 0, detail: dict | None = None, owner: str | None = None) -> str:
@@ -323,6 +297,13 @@ class Catalog:
         with self.transaction() as db:
             db.execute("INSERT INTO scans(id, root, started_at, report) VALUES (?,?,?,?)",
                        (uuid.uuid4().hex[:12], root, now().isoformat(), report_json))
+
+
+def fts_match(query: str) -> str | None:
+    """An FTS5 MATCH expression for the words of `query` (any of them, as prefixes); None when it
+    has no words. The text is never FTS syntax: each word is quoted."""
+    terms = [t for t in "".join(c if c.isalnum() else " " for c in query).split() if t]
+    return " OR ".join(f'"{t}"*' for t in terms) if terms else None
 
 
 def _asset(r: sqlite3.Row) -> Asset:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dam.audio.stage import transcribe_assets
 from dam.catalog import now
 from dam.config import Settings
 from dam.encoders.base import ImageEncoder, TextEncoder
@@ -32,7 +33,6 @@ from dam.scan import Registered, register, scan
 from dam.schema import Asset, ErrorRecord, Hit, IngestReport, ScanReport, Scene
 from dam.search import Filters, QueryVectors, fuse
 from dam.signals import SIGNALS
-from dam.speech import transcribe_assets
 from dam.store import StoreUnavailable, VectorStore, vector_id
 
 log = logging.getLogger("dam")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dam.audio.store import transcript_of
 from dam.config import Settings
 from dam.enrich import store
 from dam.enrich.model import Context, Enrichment, Label, Source, SourceSkipped
@@ -17,7 +18,6 @@ from dam.progress import Quiet
 from dam.registry import Registry
 from dam.runtime.fanout import fan_out
 from dam.schema import Asset, Scene
-from dam.speech import transcript_of
 
 
 def sample_frames(a: Asset, n: int, short_side: int = 160,

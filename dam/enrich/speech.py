@@ -1,4 +1,4 @@
-"""Speech present and the words that matter, from the stored transcript (dam.speech); a file with
+"""Speech present and the words that matter, from the stored transcript (dam.audio.store); a file with
 no audio stream is labelled silent. Audio that was never transcribed is not guessed at."""
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 
+from dam.audio.multicam import KIND
+from dam.audio.store import transcript_of
 from dam.motion.store import load
-from dam.multicam import KIND
-from dam.speech import transcript_of
 
 Timed = list[tuple[float, float, str]]
 

@@ -18,5 +18,5 @@ SIGNALS: Registry[Signal] = Registry("search signal", {
     "names": "dam.signals.words:by_name",  # file names, paths and metadata (FTS5)
     "tags": "dam.signals.words:by_tags",  # shots and assets tagged by dam enrich
     "description": "dam.signals.meaning:by_description",  # descriptions close in meaning
-    "speech": "dam.speech:candidates",  # what was said, by meaning and by words
+    "speech": "dam.signals.speech:candidates",  # what was said, by meaning and by words
 })

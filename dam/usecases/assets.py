@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from dam.audio.store import transcript_of
 from dam.audio.transcribe import Transcript
 from dam.enrich import store as enrich_store
 from dam.enrich.store import EnrichmentView
@@ -13,7 +14,6 @@ from dam.library_ops.describe import describe_asset
 from dam.library_ops.xmp import xmp_packet
 from dam.motion.store import summary as motion_summary
 from dam.schema import Asset, Relation, Scene
-from dam.speech import transcript_of
 
 
 class AssetDetail(Asset):

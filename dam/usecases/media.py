@@ -8,13 +8,14 @@ from pydantic import BaseModel
 
 from dam.audio.group import SyncGroup
 from dam.audio.load import AudioError
+from dam.audio.multicam import sync
+from dam.audio.stage import transcribe_file
+from dam.audio.store import store
 from dam.audio.transcribe import TranscribeConfigError, Transcript
 from dam.errors import NotConfigured, NotFound, Unreadable
 from dam.media.decode import DecodeError
 from dam.motion.model import MotionParams, MotionTimeline
-from dam.multicam import sync
 from dam.scan import register
-from dam.speech import store, transcribe_file
 
 
 class Transcribed(BaseModel):

@@ -1,16 +1,53 @@
-"""Multi-camera sync on Ray: one task per clip against the reference, so a folder of N cameras
-runs on every core (or node) at once. The pure work is dam.audio.sync.sync_pair."""
+"""Audio's Ray stages, each fanned out over files by dam.runtime.fanout: speech to text as an
+ingest stage (one task per asset with sound; the driver stores), and multi-camera sync (one task
+per clip against the reference, so a folder of N cameras runs on every core or node at once).
+The pure work is dam.audio.transcribe and dam.audio.sync.sync_pair."""
 
 from __future__ import annotations
 
 import time
 from functools import partial
+from pathlib import Path
 
 from dam.audio.group import SyncGroup, group_id
 from dam.audio.load import AudioError, audio_duration
+from dam.audio.store import has_audio, store
 from dam.audio.sync import SyncResult, sync_pair
+from dam.audio.transcribe import TranscribeConfigError, Transcript, load_backend, transcribe
 from dam.config import Settings
 from dam.runtime.fanout import fan_out
+from dam.schema import Asset
+
+
+def transcribe_file(settings: Settings, path: str) -> Transcript:
+    """The pure work for one file with the configured backend (raises TranscribeConfigError/AudioError)."""
+    backend = load_backend(settings.stt_backend, settings.whisper_model, settings.stt_language)
+    return transcribe(path, backend, settings.section_pause)
+
+
+def transcribe_assets(lib, assets: list[Asset], progress) -> list[tuple[str, str]]:
+    """The ingest stage: every asset with an audio stream, one Ray task each; the driver writes.
+    Assets without audio cost nothing. Returns (path, reason) of the ones that failed."""
+    todo = [a for a in assets if has_audio(a)]
+    if not todo:
+        return []
+    progress.start("speech to text", len(todo))
+    failed = []
+    for a, out in fan_out(lib.settings, todo, partial(_task, lib.settings.model_dump(mode="json"))):
+        if isinstance(out, str):
+            failed.append((a.path, out))
+        else:
+            store(lib, a.id, Transcript.model_validate(out))
+        progress.advance(1, Path(a.path).name)
+    progress.finish()
+    return failed
+
+
+def _task(settings: dict, a: Asset) -> dict | str:
+    try:
+        return transcribe_file(Settings(**settings), a.path).model_dump()
+    except (AudioError, TranscribeConfigError) as e:
+        return str(e)
 
 
 def _pair(reference: str, min_confidence: float, clip: str) -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dam.audio.group import SyncGroup
 from dam.audio.load import AudioError, audio_duration
-from dam.datasets.sync import sync_files
+from dam.audio.stage import sync_files
 from dam.media.sniff import looks_like_media
 from dam.paths import PathNotAllowed, inside_roots, walk_files
 from dam.scan import register
