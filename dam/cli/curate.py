@@ -51,16 +51,14 @@ def sync_album_cmd(ctx: click.Context, root: Path, album: str, category: str, mo
     """Make ALBUM mirror the media under ROOT, as catalog entries and a folder of links or copies."""
     from pydantic import ValidationError
 
-    from dam.library_ops.albums import AlbumSpec, sync_album
+    from dam.library_ops.albums import AlbumSpec, mirror_album
 
     try:
         spec = AlbumSpec(root=str(root), album=album, category=category, mode=mode)
     except ValidationError as e:
         raise click.BadParameter(e.errors()[0]["msg"]) from None
-    lib = library(ctx)
-    real = lib.allowed(root, implicit_root=True)
-    lib.scan(real, implicit_root=True, progress=TerminalProgress(not as_json))
-    report = sync_album(lib.catalog, lib.settings.albums_dir, spec, real, TerminalProgress(not as_json))
+    report = mirror_album(library(ctx), spec, implicit_root=True, progress=TerminalProgress(not as_json),
+                          scan_progress=TerminalProgress(not as_json))
     if not emit(report.model_dump(mode="json"), as_json):
         out.print(f"album [bold]{report.album}[/] ({report.members} items, +{report.added} −{report.removed}) at {report.folder}")
         print_errors(report.errors)

@@ -109,6 +109,14 @@ def sync_album(catalog: Catalog, albums_dir: Path, spec: AlbumSpec, root: Path, 
     return report
 
 
+def mirror_album(lib, spec: AlbumSpec, implicit_root: bool = False, progress=None, scan_progress=None) -> AlbumReport:
+    """The seed's sync_album, for the CLI, HTTP and workflows alike: the root must be inside the
+    media roots (PathNotAllowed otherwise), is scanned, and the album made to mirror it."""
+    root = lib.allowed(spec.root, implicit_root)
+    lib.scan(root, implicit_root=implicit_root, progress=scan_progress)
+    return sync_album(lib.catalog, lib.settings.albums_dir, spec, root, progress)
+
+
 def _album_id(catalog: Catalog, spec: AlbumSpec, root: Path) -> str:
     rows = catalog.rows("SELECT id FROM albums WHERE category = ? AND name = ?", (spec.category, spec.album))
     if rows:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dam.errors import DamError
-from dam.library_ops.albums import AlbumSpec, check_name, sync_album
+from dam.library_ops.albums import AlbumSpec, check_name, mirror_album
 from dam.library_ops.backup import backup
 from dam.library_ops.exports import FORMATS, export, select
 from dam.library_ops.jobs import JobTracker
@@ -198,9 +198,7 @@ def _run_step(lib, step, res: StepResult, backup_root_ok, step_progress) -> None
         if isinstance(step, ScanStep):
             out = lib.scan(step.root, implicit_root=True, progress=t)
         elif isinstance(step, SyncAlbumStep):
-            root = lib.allowed(step.root, implicit_root=True)
-            lib.scan(root, implicit_root=True)
-            out = sync_album(lib.catalog, lib.settings.albums_dir, step, root, progress=t)
+            out = mirror_album(lib, step, implicit_root=True, progress=t)
         elif isinstance(step, BackupStep):
             out = backup(lib.settings, lib.catalog, backup_root_ok(step.backup_root), step.dry_run, t, t.job)
         elif isinstance(step, ExportStep):

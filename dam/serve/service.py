@@ -22,7 +22,7 @@ from dam.encoders.registry import load_image_encoder, load_text_encoder
 from dam.errors import Conflict
 from dam.library import Library
 from dam.library_ops import workflow as wfl
-from dam.library_ops.albums import AlbumSpec, albums, sync_album
+from dam.library_ops.albums import AlbumSpec, albums, mirror_album
 from dam.library_ops.backup import BackupError, backup
 from dam.library_ops.jobs import JobTracker
 from dam.motion.store import load as load_motion
@@ -99,10 +99,7 @@ class LibraryService:
         return report.model_dump(mode="json")
 
     def sync_album(self, spec: dict) -> dict:
-        s = AlbumSpec(**spec)
-        root = self.library.allowed(s.root)
-        self.library.scan(root)
-        return sync_album(self.library.catalog, self.settings.albums_dir, s, root).model_dump(mode="json")
+        return mirror_album(self.library, AlbumSpec(**spec)).model_dump(mode="json")
 
     def sidecar(self, asset_id: str) -> bytes:
         return assets.sidecar(self.library, asset_id)
