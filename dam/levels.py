@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from dam.catalog import now
+from dam.datasets.shards import plan_job
 from dam.encoders.base import unit
 from dam.media.decode import DecodeError, decode_frames, decode_size
 from dam.media.photo import photo_still, read_image
@@ -115,7 +116,6 @@ def levels12(lib, assets: list[Asset], report: IngestReport, p: Progress) -> lis
     comes in; returns the ids indexed."""
     # Ray Data (and Ray) only when videos are indexed: 0.3 s and more of every command's start.
     from dam.datasets.pipeline import StageClock, run_shards
-    from dam.datasets.shards import plan_job
 
     videos = [a for a in lib.catalog.assets(ids=[a.id for a in assets]) if a.kind == "video" and a.status != "error"]
     shards = plan_job(videos, lib.settings.shard_seconds, lib.settings.decode_concurrency)

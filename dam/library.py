@@ -24,6 +24,7 @@ from dam.levels import poster as make_poster
 from dam.library_ops.jobs import reap_interrupted, this_process
 from dam.library_ops.photos import group_live_photos, make_proxies
 from dam.media.proxy import proxy_path
+from dam.motion.model import MotionParams
 from dam.motion.store import motion_hits, save
 from dam.paths import PathNotAllowed, expand, inside_roots, walk_files
 from dam.progress import Progress, Quiet
@@ -173,7 +174,7 @@ class Library:
             if self.settings.transcribe_on_ingest:
                 self._speech(run)
             if self.settings.motion_on_ingest and done:
-                from dam.motion.stage import analyse_assets
+                from dam.motion.stage import analyse_assets  # SciPy (0.3 s): only when it runs
 
                 analyse_assets(self, done, run.progress)
             if self.settings.enrich_on_ingest and done:
@@ -307,8 +308,7 @@ class Library:
     def motion(self, path: str | Path, params=None, implicit_root: bool = False):
         """Motion timeline of one file (a path inside the roots), stored with its asset, which
         is registered first when the file is new. Returns (asset id or None, timeline)."""
-        from dam.motion.analyze import analyze_file
-        from dam.motion.model import MotionParams
+        from dam.motion.analyze import analyze_file  # SciPy (0.3 s) only when motion is analysed
 
         p = self.allowed(path, implicit_root)
         if not p.is_file():

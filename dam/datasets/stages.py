@@ -11,6 +11,7 @@ import numpy as np
 from dam.config import Settings
 from dam.encoders.registry import load_image_encoder
 from dam.media.decode import DecodeError, decode_picks, decode_shard, decode_size, lost_ranges, sample_indices
+from dam.media.nvdec import decode_shard_nvdec, nvdec_available
 from dam.media.quality import frame_quality
 from dam.media.shots import load_shot_detector
 
@@ -64,17 +65,12 @@ class DecodeShard:
         share_heap_arenas()
         self.settings = Settings(**settings)
         self.nvdec = self.settings.decode_device == "cuda"  # the pipeline sends this actor only shards NVDEC suits
-        if self.nvdec:
-            from dam.media.nvdec import nvdec_available
-
-            if not nvdec_available():
-                raise RuntimeError("decode_device=cuda needs a GPU and PyNvVideoCodec on this node (pip install 'dam[gpu]')")
+        if self.nvdec and not nvdec_available():
+            raise RuntimeError("decode_device=cuda needs a GPU and PyNvVideoCodec on this node (pip install 'dam[gpu]')")
 
     def _decode(self, row: dict, wanted: np.ndarray):
         args = (Path(row["path"]), row["start"], row["end"], wanted, _size(row, self.settings))
         if self.nvdec:
-            from dam.media.nvdec import decode_shard_nvdec
-
             return decode_shard_nvdec(*args, fps=row["fps"], context=CONTEXT, rotation=row["rotation"])
         return decode_shard(*args, context=CONTEXT, rotation=row["rotation"], threads=self.settings.decode_threads,
                             backend=self.settings.decoder)

@@ -8,6 +8,7 @@ from fastapi.responses import FileResponse
 
 from dam.errors import NotFound
 from dam.media.proxy import proxy_path
+from dam.motion.model import MotionTimeline
 from dam.motion.timeline import tracks_csv, tracks_per_frame
 from dam.serve.http import (
     MediaFile,
@@ -38,7 +39,6 @@ class AssetRoutes:
         """The stored motion timeline; `csv` / `tracks`: its tracks per frame as CSV / JSON."""
         from fastapi.responses import PlainTextResponse
 
-        from dam.motion.model import MotionTimeline
 
         a = await self._asset(asset_id)
         raw = await self.library.stored_motion.remote(a["id"])
