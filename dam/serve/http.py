@@ -77,7 +77,9 @@ async def _refused(request: Request, exc: DamError) -> JSONResponse:
 
 @app.exception_handler(PathNotAllowed)
 async def _forbidden(request: Request, exc: PathNotAllowed) -> JSONResponse:
-    return JSONResponse({"error": "path_not_allowed", "detail": str(exc)}, status_code=403)
+    # Raised in a LibraryService replica (a backup root outside DAM_BACKUP_ROOTS), it arrives as
+    # RayTaskError(PathNotAllowed), whose str() is the whole traceback: the message is its cause's.
+    return JSONResponse({"error": "path_not_allowed", "detail": str(getattr(exc, "cause", exc))}, status_code=403)
 
 
 @app.exception_handler(Exception)
