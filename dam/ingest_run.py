@@ -1,5 +1,6 @@
-"""One ingest job in flight (IngestRun) and the progress that mirrors it into the job row
-(JobProgress): other processes (`dam jobs`, GET /jobs/{id}) watch a job through that row."""
+"""One ingest job in flight (IngestRun), the progress that mirrors it into the job row
+(JobProgress; other processes, `dam jobs` and GET /jobs/{id}, watch a job through that row), and
+the optional stages a run ends with (AFTER_LEVELS)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,19 @@ import time
 
 from dam.catalog import Catalog
 from dam.progress import Progress, Quiet
+from dam.registry import Registry
 from dam.schema import Asset, ErrorRecord, IngestReport
+
+# The optional stages an ingest runs after L1-L3, in this order: each is `(library, run, ids of the
+# assets indexed)`, decides from the settings whether it runs, and adds its per-file failures to
+# run.report.errors. A new one: a function in its feature's module and one line here. Named by
+# import path, so an ingest that does not analyse motion never imports SciPy.
+AFTER_LEVELS: Registry = Registry("ingest stage", {
+    "proxies": "dam.library_ops.photos:proxy_stage",
+    "speech": "dam.audio.stage:ingest_stage",
+    "motion": "dam.motion.stage:ingest_stage",
+    "enrich": "dam.enrich.run:ingest_stage",
+})
 
 
 class IngestRun:

@@ -11,18 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from dam.audio.stage import transcribe_assets
 from dam.catalog import now
 from dam.config import Settings
 from dam.encoders.base import ImageEncoder, TextEncoder
 from dam.encoders.registry import image_encoder_key, load_image_encoder, load_text_encoder
 from dam.encoders.text import text_key
-from dam.enrich.run import enrich_assets
-from dam.ingest_run import IngestRun, JobProgress, end_status
+from dam.ingest_run import AFTER_LEVELS, IngestRun, JobProgress, end_status
 from dam.levels import asset_failed, document, levels12, quick_vector, why
 from dam.levels import poster as make_poster
 from dam.library_ops.jobs import reap_interrupted, this_process
-from dam.library_ops.photos import group_live_photos, make_proxies
+from dam.library_ops.photos import group_live_photos
 from dam.media.proxy import proxy_path
 from dam.motion.model import MotionParams
 from dam.motion.store import motion_hits, save
@@ -170,16 +168,8 @@ class Library:
             done = levels12(self, run.todo, run.report, run.progress)
             if run.levels == "L3" and done:
                 self._level3(done, run.progress)
-            run.report.errors += make_proxies(self, self.catalog.assets(ids=done), run.progress)
-            if self.settings.transcribe_on_ingest:
-                self._speech(run)
-            if self.settings.motion_on_ingest and done:
-                from dam.motion.stage import analyse_assets  # SciPy (0.3 s): only when it runs
-
-                analyse_assets(self, done, run.progress)
-            if self.settings.enrich_on_ingest and done:
-                for path, reason in enrich_assets(self, self.catalog.assets(ids=done), run.progress, use_ray=True):
-                    run.report.errors.append(ErrorRecord(path=path, reason=reason, stage="enrich"))
+            for name in AFTER_LEVELS.names():  # proxies, speech, motion, enrichment: each decides if it runs
+                AFTER_LEVELS.get(name)(self, run, done)
             status = "done"
         except BaseException as e:
             status = end_status(e)
@@ -274,11 +264,6 @@ class Library:
                 self.catalog.set_asset(aid, levels={**a.levels, "L3": len(rel)})
             p.advance(1)
         p.finish()
-
-    def _speech(self, run: IngestRun) -> None:
-        assets = self.catalog.assets(ids=[a.id for a in run.todo]) if run.todo else []
-        for path, reason in transcribe_assets(self, [a for a in assets if a.status != "error"], run.progress):
-            run.report.errors.append(ErrorRecord(path=path, reason=reason, stage="speech"))
 
     # --- search ----------------------------------------------------------------------------
 

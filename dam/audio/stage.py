@@ -12,7 +12,7 @@ from dam.audio.store import has_audio, store
 from dam.audio.transcribe import TranscribeConfigError, Transcript, load_backend, transcribe
 from dam.config import Settings
 from dam.runtime.fanout import fan_out
-from dam.schema import Asset
+from dam.schema import Asset, ErrorRecord
 
 
 def transcribe_file(settings: Settings, path: str) -> Transcript:
@@ -44,3 +44,13 @@ def _task(settings: dict, a: Asset) -> dict | str:
         return transcribe_file(Settings(**settings), a.path).model_dump()
     except (AudioError, TranscribeConfigError) as e:
         return str(e)
+
+
+def ingest_stage(lib, run, done: list[str]) -> None:
+    """The ingest stage (DAM_TRANSCRIBE_ON_INGEST; dam.ingest_run.AFTER_LEVELS): every asset of
+    the run that did not fail, with sound."""
+    if not lib.settings.transcribe_on_ingest:
+        return
+    assets = lib.catalog.assets(ids=[a.id for a in run.todo]) if run.todo else []
+    for path, reason in transcribe_assets(lib, [a for a in assets if a.status != "error"], run.progress):
+        run.report.errors.append(ErrorRecord(path=path, reason=reason, stage="speech"))

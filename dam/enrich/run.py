@@ -17,7 +17,7 @@ from dam.motion.store import load as load_motion
 from dam.progress import Quiet
 from dam.registry import Registry
 from dam.runtime.fanout import fan_out
-from dam.schema import Asset, Scene
+from dam.schema import Asset, ErrorRecord, Scene
 
 
 def sample_frames(a: Asset, n: int, short_side: int = 160,
@@ -136,6 +136,14 @@ def enrich_assets(lib, assets: list[Asset], progress=None, use_ray: bool = False
             progress.advance(1, Path(a.path).name)
     progress.finish()
     return failed
+
+
+def ingest_stage(lib, run, done: list[str]) -> None:
+    """The ingest stage (DAM_ENRICH_ON_INGEST; dam.ingest_run.AFTER_LEVELS): the assets just
+    indexed, on a pool of Ray actors."""
+    if lib.settings.enrich_on_ingest and done:
+        for path, reason in enrich_assets(lib, lib.catalog.assets(ids=done), run.progress, use_ray=True):
+            run.report.errors.append(ErrorRecord(path=path, reason=reason, stage="enrich"))
 
 
 class Enricher:

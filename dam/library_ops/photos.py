@@ -91,3 +91,8 @@ def make_proxies(lib, assets: list[Asset], progress=None) -> list[ErrorRecord]:
     if progress and todo:
         progress.finish()
     return errors
+
+
+def proxy_stage(lib, run, done: list[str]) -> None:
+    """The ingest stage (dam.ingest_run.AFTER_LEVELS): proxies for the videos just indexed."""
+    run.report.errors += make_proxies(lib, lib.catalog.assets(ids=done), run.progress)

@@ -29,3 +29,9 @@ def analyse_assets(library, asset_ids: list[str], progress=None) -> None:
             progress.advance(1, a.name if a else aid)
     if progress:
         progress.finish()
+
+
+def ingest_stage(library, run, done: list[str]) -> None:
+    """dam.ingest_run.AFTER_LEVELS' entry: the videos just indexed, when DAM_MOTION_ON_INGEST."""
+    if library.settings.motion_on_ingest and done:
+        analyse_assets(library, done, run.progress)
