@@ -1,7 +1,5 @@
-"""Index and read the library: scan, ingest, search, info, scenes, jobs, check.
-
-Heavy modules (the Library, encoders, Chroma) are imported inside the commands, so `dam --help`
-and a mistyped command answer without loading them."""
+"""Index and read the library: scan, ingest, search, info, scenes, jobs, check. (What a command
+runs is imported inside it: see dam/cli/__init__.py.)"""
 
 from __future__ import annotations
 
