@@ -17,7 +17,7 @@ from dam.schema import Asset, ErrorRecord, IngestReport
 # import path, so an ingest that does not analyse motion never imports SciPy.
 AFTER_LEVELS: Registry = Registry("ingest stage", {
     "proxies": "dam.library_ops.photos:proxy_stage",
-    "speech": "dam.audio.stage:ingest_stage",
+    "speech": "dam.audio.speech:ingest_stage",
     "motion": "dam.motion.stage:ingest_stage",
     "enrich": "dam.enrich.run:ingest_stage",
 })

@@ -24,7 +24,7 @@ def ff(*args: str) -> None:
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory):
-    from dam import speech
+    from dam.audio import speech
     from dam.library import Library
 
     root = tmp_path_factory.mktemp("enrich")

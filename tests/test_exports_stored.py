@@ -10,7 +10,7 @@ import pytest
 from audio_fixtures import CAMS, shoot  # noqa: F401
 from test_blender import script_data
 
-from dam import speech
+from dam.audio import speech
 from dam.audio.multicam import sync
 from dam.config import Settings
 from dam.library import Library

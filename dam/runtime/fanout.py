@@ -42,7 +42,7 @@ def fan_out(settings: Settings, items: Iterable[T], work: Callable[[T], Any] | t
     if not items:
         return
     # Ray (0.3 s to import here) loads when work fans out, not when a module that can fan out is
-    # imported: every `dam` command that opens the Library imports dam.audio.stage, few fan out.
+    # imported: every `dam` command that opens the Library imports dam.audio.speech, few fan out.
     from dam.runtime.start import ensure_ray
 
     ensure_ray(settings)

@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import ray.cloudpickle
 from fastapi import Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from ray import serve
@@ -19,11 +20,19 @@ from dam.errors import NotFound
 from dam.paths import inside_roots
 from dam.serve.guard import COOKIE, json_parser_errors, session_value
 from dam.serve.http import STATIC, ApiError, app, declared_at_most
+from dam.serve.routes import assets, cameras, ingest, library, search
 from dam.serve.routes.assets import AssetRoutes
 from dam.serve.routes.cameras import CameraRoutes
 from dam.serve.routes.ingest import IngestRoutes
 from dam.serve.routes.library import LibraryRoutes
 from dam.serve.routes.search import SearchRoutes
+
+# serve.ingress gives every route method a `self` that Serve fills in (its signature's default),
+# then ships the app to the replica pickled. A method of an importable module is pickled by
+# reference and comes back without that signature: the replica then asked every mixin route for a
+# `self` query parameter (422). The route modules are therefore shipped by value, like Api itself.
+for _module in (assets, cameras, ingest, library, search):
+    ray.cloudpickle.register_pickle_by_value(_module)
 
 
 @serve.deployment(num_replicas=1, ray_actor_options={"num_cpus": 0})

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from dam.audio.group import SyncGroup
 from dam.audio.load import AudioError
 from dam.audio.multicam import sync
-from dam.audio.stage import transcribe_file
+from dam.audio.speech import transcribe_file
 from dam.audio.store import store
 from dam.audio.transcribe import TranscribeConfigError, Transcript
 from dam.errors import NotConfigured, NotFound, Unreadable

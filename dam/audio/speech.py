@@ -1,6 +1,7 @@
-"""Speech to text as an ingest stage: one Ray task per asset with sound (dam.runtime.fanout), the
-driver stores each transcript. The pure work is dam.audio.transcribe. (Multi-camera sync fans
-out from dam.audio.multicam, so the ingest path never imports SciPy for it.)"""
+"""Speech in the library: transcribe one file (the pure work is dam.audio.transcribe), store and
+read transcripts (dam.audio.store, re-exported here), and the ingest stage: one Ray task per asset
+with sound (dam.runtime.fanout), the driver storing each transcript. (Multi-camera sync fans out
+from dam.audio.multicam, so the ingest path never imports SciPy for it.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from dam.audio.load import AudioError
-from dam.audio.store import has_audio, store
+from dam.audio.store import has_audio, store, transcript_of
 from dam.audio.transcribe import TranscribeConfigError, Transcript, load_backend, transcribe
 from dam.config import Settings
 from dam.runtime.fanout import fan_out
@@ -54,3 +55,6 @@ def ingest_stage(lib, run, done: list[str]) -> None:
     assets = lib.catalog.assets(ids=[a.id for a in run.todo]) if run.todo else []
     for path, reason in transcribe_assets(lib, [a for a in assets if a.status != "error"], run.progress):
         run.report.errors.append(ErrorRecord(path=path, reason=reason, stage="speech"))
+
+
+__all__ = ["ingest_stage", "store", "transcribe_assets", "transcribe_file", "transcript_of"]
