@@ -11,10 +11,11 @@ import time
 
 from benchmarks.media import hd_file
 from dam.config import Settings
-from dam.datasets.pipeline import StageClock, _decoded, ensure_ray, start_together
+from dam.datasets.pipeline import StageClock, _decoded, start_together
 from dam.datasets.shards import plan_job
 from dam.media.hashing import asset_id, content_hash
 from dam.media.probe import probe
+from dam.runtime.start import ensure_ray
 from dam.schema import Asset
 
 

@@ -9,8 +9,8 @@ import time
 from datetime import datetime, timezone
 
 from benchmarks.media import CACHE
-from dam.enrich.run import enrich_one, make_sources
 from dam.config import Settings
+from dam.enrich.run import enrich_one, make_sources
 from dam.media.probe import probe
 from dam.schema import Asset
 

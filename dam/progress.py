@@ -1,13 +1,30 @@
-"""Progress bars on the terminal (stderr, so `--json` output stays clean)."""
+"""Progress: what long work reports to, and its bars on the terminal (stderr, so `--json` output
+stays clean)."""
 
 from __future__ import annotations
 
 import time
+from typing import Protocol
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import Progress as Bars
 
 err = Console(stderr=True)
+
+
+class Progress(Protocol):
+    """What long work reports to: a terminal bar (TerminalProgress), a job row, or nothing (Quiet)."""
+
+    def start(self, label: str, total: float, unit: str = "files") -> None: ...
+    def advance(self, amount: float = 1, note: str = "") -> None: ...
+    def finish(self) -> None: ...
+
+
+class Quiet:
+    def start(self, label: str, total: float, unit: str = "files") -> None: ...
+    def advance(self, amount: float = 1, note: str = "") -> None: ...
+    def finish(self) -> None: ...
 
 
 class RateColumn(TextColumn):
@@ -26,7 +43,7 @@ class TerminalProgress:
     def __init__(self, enabled: bool = True):
         self.quiet = not enabled
         self.live = enabled and err.is_terminal
-        self._p: Progress | None = None
+        self._p: Bars | None = None
         self._task = None
         self._plain: tuple[str, float, float, str, float] | None = None
 
@@ -37,7 +54,7 @@ class TerminalProgress:
         if not self.live:
             self._plain = (label, total, 0.0, unit, time.monotonic())
             return
-        self._p = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+        self._p = Bars(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
                            TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("[dim]{task.fields[note]}"),
                            console=err, transient=False)
         self._p.start()

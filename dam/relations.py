@@ -25,7 +25,7 @@ def relate(asset_id: str, catalog: Catalog, store: VectorStore, key: str, settin
     _, l1, _ = store.vectors_of("l1", key, asset_id)
     if len(l0):
         for cand in store.query("l0", key, l0[0], 20, where={"asset_id": {"$ne": asset_id}}):
-            if cand.score < 0.6:
+            if cand.score < settings.duplicate_candidate_similarity:
                 continue
             other = cand.meta["asset_id"]
             _, l1b, _ = store.vectors_of("l1", key, other)

@@ -163,3 +163,12 @@ class IngestReport(BaseModel):
     nodes: dict[str, list[str]] = Field(default_factory=dict, description="Ray nodes each stage ran on (decode, embed).")
     busy: dict[str, dict[str, float]] = Field(default_factory=dict, description="Each stage's actors (process id) and "
                                               "the fraction of the L1/L2 run they spent working (decode, shots, embed).")
+
+
+class Note(BaseModel):
+    """A timed note: a scene, a transcript section or a motion interval."""
+
+    start: float
+    end: float
+    text: str
+    kind: str = "scene"

@@ -12,11 +12,20 @@ import numpy as np
 from pydantic import BaseModel
 
 from dam.catalog import Catalog
+from dam.motion.store import matching
 from dam.schema import Asset, Hit, Scene
 from dam.store import VectorStore
 
 RRF_K = 60
 MOMENT_HALF = 4.0  # seconds either side of a frame hit when its scene is long
+
+
+@dataclass
+class QueryVectors:
+    text: str | None = None
+    image: np.ndarray | None = None  # the query picture, in the image encoder's space
+    visual_text: np.ndarray | None = None  # the text, in the image encoder's space (CLIP only)
+    sentence: np.ndarray | None = None  # the text, in the sentence encoder's space
 
 
 class Filters(BaseModel):
@@ -137,8 +146,6 @@ def fuse(catalog: Catalog, ranked_lists: list[list[Candidate]], limit: int, filt
                 best[key] = c
     ids = {k[0] for k in scored}
     if filters.on_motion:
-        from dam.motion.store import matching
-
         ids = matching(catalog, ids, filters.motion, filters.motion_from, filters.motion_to)
     per: dict[str, list[tuple[float, Candidate]]] = defaultdict(list)
     for key, s in scored.items():

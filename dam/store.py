@@ -20,11 +20,17 @@ from urllib.parse import urlparse
 import numpy as np
 
 from dam.config import Settings
-from dam.encoders.base import search_ef
+from dam.encoders.registry import search_ef
 
 LEVELS = ("l0", "l1", "l2", "text")
 log = logging.getLogger("dam.store")
 T = TypeVar("T")
+
+
+def vector_id(asset_id: str, kind: str, index: int = 0) -> str:
+    """A vector's id: the asset, its kind (l0, l1, l2, text, speech) and index. Derived, never
+    random, so re-ingest is an upsert, and `dam check` can tell which vectors an asset should have."""
+    return f"{asset_id}:{kind}:{index}"
 
 
 class StoreUnavailable(Exception):
@@ -137,7 +143,7 @@ class VectorStore:
         col = self._col(level, key)
         for i in range(0, len(ids), self._max_batch):
             sl = slice(i, i + self._max_batch)
-            self._retry("upsert", lambda: col.upsert(
+            self._retry("upsert", lambda sl=sl: col.upsert(
                 ids=ids[sl], embeddings=np.asarray(vectors[sl], np.float32), metadatas=metas[sl],
                 documents=documents[sl] if documents else None))
 
@@ -147,7 +153,7 @@ class VectorStore:
         for col in self._existing():
             if keep_key and (col.name.startswith("text-") or col.name.endswith(f"-{keep_key}")):
                 continue
-            self._retry("delete", lambda: col.delete(where={"asset_id": asset_id}))
+            self._retry("delete", lambda col=col: col.delete(where={"asset_id": asset_id}))
 
     def delete_ids(self, level: str, key: str, ids: list[str]) -> None:
         if ids:
@@ -191,7 +197,7 @@ class VectorStore:
         found: set[str] = set()
         for i in range(0, len(ids), self._max_batch):
             chunk = ids[i : i + self._max_batch]
-            found.update(self._retry("get", lambda: col.get(ids=chunk, include=[]))["ids"])
+            found.update(self._retry("get", lambda chunk=chunk: col.get(ids=chunk, include=[]))["ids"])
         return found
 
     def count(self, level: str, key: str) -> int:
@@ -205,7 +211,7 @@ class VectorStore:
         col = self._retry("open collection", lambda: self.client.get_collection(name, embedding_function=None))
         offset = 0
         while True:
-            res = self._retry("get", lambda: col.get(limit=page, offset=offset, include=["metadatas"]))
+            res = self._retry("get", lambda offset=offset: col.get(limit=page, offset=offset, include=["metadatas"]))
             yield from zip(res["ids"], res["metadatas"])
             if len(res["ids"]) < page:
                 return

@@ -136,7 +136,7 @@ def main(footage: str, work: str) -> None:
         cmd = [sys.executable, "-m", "dam.datasets.backfill", "--levels", "L2", "--json", str(footage_dir)]
         log = open(work_dir / "driver.log", "w")
         first = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        from dam.actors.catalog import RemoteCatalog
+        from dam.runtime.catalog_actor import RemoteCatalog
 
         total = len([p for p in footage_dir.iterdir() if p.is_file()])
         killed_at = None

@@ -69,7 +69,7 @@ def ray_cluster():
     """One real local Ray for the session (two CPUs, like CI)."""
     import ray
 
-    from dam.datasets.pipeline import ensure_ray
+    from dam.runtime.start import ensure_ray
 
     ensure_ray(Settings())
     yield ray

@@ -117,7 +117,7 @@ def main(footage: str, work: str) -> None:
         out["after"] = [client.get("/search", params={"q": "shots", "limit": 5}) for _ in range(30)]
         out["after"] = [{"status": x.status_code, "by": x.headers.get("x-served-by")} for x in out["after"]]
         out["catalog_node"] = ray.get(ray.get_actor(
-            __import__("dam.actors.catalog", fromlist=["actor_name"]).actor_name(settings.catalog_path),
+            __import__("dam.runtime.catalog_actor", fromlist=["actor_name"]).actor_name(settings.catalog_path),
             namespace="dam").where.remote())["node_id"]
         client.close()
         print("RESULT " + json.dumps(out, default=str))

@@ -14,8 +14,16 @@ from test_cli import dam
 
 from dam.audio.samples import SENTENCES, Camera, event, record
 from dam.audio.topics import topic_breaks
-from dam.audio.transcribe import (PocketSphinx, Segment, TranscribeConfigError, Transcript, Whisper, load_backend,
-                                  sections, transcribe)
+from dam.audio.transcribe import (
+    PocketSphinx,
+    Segment,
+    TranscribeConfigError,
+    Transcript,
+    Whisper,
+    load_backend,
+    sections,
+    transcribe,
+)
 
 SAID = SENTENCES[:4]
 

@@ -9,7 +9,6 @@ from cluster_script import run_cluster_script
 
 from dam.samples import Shot, make_video
 
-
 pytestmark = pytest.mark.timeout(1500)  # minutes of real cluster work on a 2-core machine
 
 

@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import make_settings
+
 from dam.library import Library
 from dam.library_ops.backup import MANIFEST, BackupError, backup, read_manifest, verify
 from dam.library_ops.restore import restore
@@ -119,9 +119,9 @@ def test_restore_round_trip_answers_the_same_searches(indexed, tmp_path):
         posters = [a.poster for a in back.get_recent(50) if a.poster]
         assert posters and all(p.startswith(str(fresh.root)) and Path(p).is_file() for p in posters)
         poster = next(a.poster for a in lib.get_recent(50) if a.kind == "video" and a.poster)
-        from dam.library import _read_image
+        from dam.media.photo import read_image
 
-        picture = _read_image(Path(poster))[0]
+        picture = read_image(Path(poster))[0]
         for kw in ({"text": "shots"}, {"text": "other clip"}, {"image": picture}):
             want = [(h.asset_id, round(h.score, 4)) for h in lib.search(**kw)]
             got = [(h.asset_id, round(h.score, 4)) for h in back.search(**kw)]

@@ -22,7 +22,7 @@ def test_dashboard_bound_to_loopback():
 
 
 def test_cluster_nodes_get_the_serve_settings_a_local_ray_gets():
-    from dam.datasets.pipeline import SERVE_FAST_PATH
+    from dam.runtime.start import SERVE_FAST_PATH
 
     line = next(c for c in yaml.safe_load(CONFIG.read_text())["setup_commands"] if "export RAY_SERVE_" in c)
     exported = line.split("export ", 1)[1].split("'", 1)[0].split()

@@ -134,8 +134,8 @@ def test_only_a_cheap_encoder_embeds_query_pictures_in_the_http_ingress():
     """A hop to another deployment costs more than the builtin descriptor, so the ingress runs
     it in place; a model such as CLIP stays in the batched QueryEncoder deployment and is never
     loaded by the ingress (no checkpoint is configured here, and nothing complains)."""
-    from dam.encoders.base import cheap_image_encoder
     from dam.encoders.builtin import BuiltinEncoder
+    from dam.encoders.registry import cheap_image_encoder
 
     assert cheap_image_encoder(Settings(encoder="builtin")).key == BuiltinEncoder.key
     assert cheap_image_encoder(Settings(encoder="clip", clip_checkpoint=None)) is None
@@ -175,7 +175,7 @@ def test_clip_pretrained_name_the_model_does_not_have_lists_those_it_has():
 def test_a_local_checkpoint_wins_over_a_pretrained_name(tmp_path):
     cfg, ckpt = write_tiny_clip(tmp_path)
     s = Settings(encoder="clip", clip_model=str(cfg), clip_checkpoint=str(ckpt), clip_pretrained="laion2b_s34b_b79k")
-    from dam.encoders.base import image_encoder_key
+    from dam.encoders.registry import image_encoder_key
 
     assert load_image_encoder(s).key == image_encoder_key(s)  # loaded from the file: no download tried
 

@@ -4,7 +4,6 @@ catalog and the real CLI."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -25,7 +24,7 @@ def ff(*args: str) -> None:
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory):
-    from dam import speech
+    from dam.audio import speech
     from dam.library import Library
 
     root = tmp_path_factory.mktemp("enrich")
@@ -73,7 +72,7 @@ def test_known_properties_get_expected_labels(lib):
     assert names(lib, "vertical", "orientation") == {"vertical"} and names(lib, "red", "orientation") == {"horizontal"}
     assert names(lib, "vertical", "frame rate") == {"30 fps"} and names(lib, "vertical", "codec") == {"h.264"}
     assert names(lib, "red", "audio") == {"no sound"} and names(lib, "talk", "audio") == {"speech"}
-    said = " ".join(s.text for s in __import__("dam.speech", fromlist=["x"]).transcript_of(lib, lib.ids["talk"]).segments)
+    said = " ".join(s.text for s in __import__("dam.audio.store", fromlist=["x"]).transcript_of(lib, lib.ids["talk"]).segments)
     kws = {lb.name for lb in view(lib.catalog, lib.ids["talk"]).labels if lb.source == "speech" and lb.facet == "tag"}
     assert kws and kws <= set(re.findall(r"[a-z']+", said.lower()))
     for key in lib.ids:

@@ -10,12 +10,12 @@ import pytest
 from audio_fixtures import CAMS, shoot  # noqa: F401
 from test_blender import script_data
 
-from dam import speech
+from dam.audio import speech
+from dam.audio.multicam import sync
 from dam.config import Settings
 from dam.library import Library
 from dam.library_ops.exports import export, select
-from dam.motion.store import analyse_assets
-from dam.multicam import sync
+from dam.motion.stage import analyse_assets
 
 
 def mux(video_args: list[str], audio, out):

@@ -9,7 +9,8 @@ from conftest import make_settings
 from test_encoders import degrade
 
 from dam.encoders.builtin import BuiltinEncoder
-from dam.library import Library, _read_image
+from dam.library import Library
+from dam.media.photo import read_image
 from dam.search import Filters
 
 
@@ -81,7 +82,7 @@ def test_degraded_still_finds_its_source_moment(indexed, media):
 
 def test_photo_is_searchable_like_a_frame(indexed, media):
     lib, _ = indexed
-    hits = lib.search(image=_read_image(media["still"])[0], limit=3, filters=Filters(kind="image"))
+    hits = lib.search(image=read_image(media["still"])[0], limit=3, filters=Filters(kind="image"))
     assert hits and hits[0].path == str(media["still"])
 
 
@@ -97,7 +98,7 @@ def test_text_search_on_names_and_filters(indexed, media):
 
 def test_one_long_video_does_not_flood_results(indexed, media):
     lib, _ = indexed
-    hits = lib.search(image=_read_image(media["still"])[0], limit=10)
+    hits = lib.search(image=read_image(media["still"])[0], limit=10)
     paths = [h.path for h in hits]
     assert len(paths) == len(set(paths))
 
@@ -200,7 +201,7 @@ def test_a_failing_shard_flows_through_the_pipeline_as_an_error_row(media, ray_c
 
 
 def test_gpu_decoding_on_a_cluster_without_gpus_is_refused_with_the_fix(ray_cluster, tmp_path):
-    from dam.datasets.pipeline import gpu_decode
+    from dam.runtime.start import gpu_decode
 
     with pytest.raises(RuntimeError, match="DAM_DECODE_DEVICE=cpu"):
         gpu_decode(make_settings(tmp_path, decode_device="cuda"))

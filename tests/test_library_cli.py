@@ -6,7 +6,6 @@ import json
 import shutil
 
 import pytest
-
 from test_cli import dam
 
 from dam.catalog import Catalog

@@ -6,6 +6,7 @@ the staged copies."""
 from __future__ import annotations
 
 import json
+
 import pytest
 from conftest import free_port
 

@@ -6,13 +6,14 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
+from conftest import ffmpeg, make_settings
 from PIL import Image
 
-from conftest import ffmpeg, make_settings
-from dam.library import Library, _read_image
-from dam.library_ops.photos import make_proxies, proxy_path
+from dam.library import Library
+from dam.library_ops.photos import make_proxies
+from dam.media.photo import read_image
 from dam.media.probe import probe
-from dam.media.proxy import needs_proxy
+from dam.media.proxy import needs_proxy, proxy_path
 
 
 def heic(path, colour=(200, 100, 50), date="2024:05:01 12:34:56"):
@@ -74,7 +75,7 @@ def test_heic_import_and_live_photo_pair_become_one_asset(phone):
     assert lib.store.ids_of("l1", lib.key, photo.id) == [f"{photo.id}:l1:0"]
     assert Image.open(photo.poster).size[0] == 320
     other = lib.asset(str(roll / "IMG_0003.HEIC"))
-    hits = lib.search(image=_read_image(roll / "IMG_0003.HEIC")[0], limit=3)
+    hits = lib.search(image=read_image(roll / "IMG_0003.HEIC")[0], limit=3)
     assert hits[0].asset_id == other.id
 
 

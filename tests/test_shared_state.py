@@ -119,7 +119,7 @@ def test_chroma_down_past_the_limit_fails_the_job_clearly_and_a_resubmit_finishe
 
 
 def test_the_catalog_actor_is_the_one_writer_on_the_head_and_keeps_its_data_across_a_restart(ray_cluster, tmp_path):
-    from dam.actors.catalog import RemoteCatalog, actor_name
+    from dam.runtime.catalog_actor import RemoteCatalog, actor_name
     from dam.schema import ErrorRecord
 
     settings = make_settings(tmp_path, catalog="actor")

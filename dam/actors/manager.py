@@ -15,8 +15,10 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from dam.actors.camera import NAMESPACE, CameraActor, recordings_dir
 from dam.actors.sources import spec_for, stable_id
-from dam.catalog import now, open_catalog
+from dam.catalog import now
 from dam.config import Settings
+from dam.library import Library
+from dam.runtime.catalog import open_catalog
 
 MANAGER = "dam-cameras"
 
@@ -43,7 +45,7 @@ class CameraManager:
     # --- identity in the catalog -----------------------------------------------------------------
 
     def _row(self, cam_id: str) -> dict | None:
-        rows = self.catalog._rows("SELECT * FROM cameras WHERE id = ?", (cam_id,))
+        rows = self.catalog.rows("SELECT * FROM cameras WHERE id = ?", (cam_id,))
         if not rows:
             return None
         row = dict(rows[0])
@@ -124,8 +126,6 @@ class CameraManager:
                 out = self.library.start_ingest.remote([path], levels).result()
                 entry = {"camera": cam_id, "path": path, "job": out["job"], "errors": out["errors"]}
             else:
-                from dam.library import Library
-
                 lib = Library(self.settings)
                 try:
                     report = lib.ingest([path], implicit_root=not self.settings.media_roots, levels=levels)
@@ -144,7 +144,7 @@ class CameraManager:
 
     def cameras(self) -> list[dict]:
         """Every camera the catalog knows, with live state from its actor when it runs."""
-        rows = [dict(r) for r in self.catalog._rows("SELECT * FROM cameras ORDER BY id")]
+        rows = [dict(r) for r in self.catalog.rows("SELECT * FROM cameras ORDER BY id")]
         live = {cid: h.info.remote() for cid, h in self.cams.items()}
         out = []
         for r in rows:

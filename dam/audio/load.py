@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dam.media.probe import ProbeError, probe
+
 CHUNK_BYTES = 1 << 20
 
 
@@ -263,8 +265,6 @@ def load_audio(path: str | Path, rate: int, start: float = 0.0, duration: float 
 
 def audio_duration(path: str | Path) -> float:
     """Seconds of the first audio stream (container duration when the stream has none)."""
-    from dam.media.probe import ProbeError, probe
-
     try:
         info = probe(Path(path))
     except ProbeError as e:

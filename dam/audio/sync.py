@@ -1,8 +1,8 @@
 """Multi-camera sync by waveform: where a clip sits on a reference's timeline, how sure we are,
 and how fast its clock drifts.
 
-Two stages, both GCC-PHAT (cross-correlation with the cross-spectrum whitened to unit
-magnitude, so mic colouring, gain and rate differences cancel and the peak is sharp):
+Two stages, both GCC-PHAT (dam.audio.gccphat: cross-correlation with the cross-spectrum
+whitened to unit magnitude, so mic colouring, gain and rate differences cancel and the peak is sharp):
 1. coarse: 15 s chunks of the clip, each against the whole reference at <= 2 kHz (a rate chosen
    so the FFT stays within 2^23 points: memory is bounded, not proportional to length). Chunks
    keep drift from smearing the peak on long takes and let a clip overlap the reference only
@@ -32,15 +32,14 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel
 from scipy import fft as sfft
 from scipy.signal import firwin, resample_poly, upfirdn
-from scipy.special import ndtr
 
+from dam.audio.gccphat import MIN_PEAK_RATIO, band_mask, confidence, gcc_phat_many, peak, whitened
 from dam.audio.load import AudioReader
 
 COARSE_RATE = 2000
@@ -55,18 +54,6 @@ MERGE_GAP = 2.0  # windows closer than this are decoded in one read (s)
 MAX_DRIFT = 500e-6  # clocks further apart than this are not cameras of one shoot
 FINE_BAND = (150.0, 3800.0)
 COARSE_BAND = (100.0, 950.0)
-MIN_PEAK_RATIO = 2.5  # unrelated audio measured <= 1.74 (speech, tonal music, noise); hard true matches >= 5.98
-# A peak that repeats (a tone, a beat, mains hum) has rivals as high as itself: a pure 440 Hz tone
-# delayed by 1 s measured coarse ratio 1.00 with z ~ 600 ("confidence 1"), and where the tone's
-# onset gave the coarse stage one clean peak its fine windows (tone only) measured ratio ~1.0
-# and landed +35.5 ms off on another cycle. Below REPEAT_RATIO a peak is "ambiguous" and its
-# rivals are the candidates reported instead of an offset. The bar is the match's own: a peak
-# less than MIN_PEAK_RATIO above a rival is no match, so every such rival is a candidate.
-# Unrelated speech and tonal music also have peaks with rivals (ratio 1.07-1.74) but stand only
-# z 8.1-8.4 above their floor (true pairs 47-91, the tone 540-2600): a repeat must clear REPEAT_MIN_Z.
-REPEAT_RATIO = MIN_PEAK_RATIO
-RIVAL_SHARE = 1 / MIN_PEAK_RATIO
-REPEAT_MIN_Z = 20.0
 # A fine window searches a few hundred lags, so the Bonferroni bar alone lets a window with nothing
 # in the fine band through (a 50 Hz hum: windows at z 6.9-13.5 pulled the line 72 ms off the
 # coarse peak's right answer). Windows of true pairs measure z 46-122; weaker ones are not used.
@@ -74,7 +61,7 @@ FINE_MIN_Z = 20.0
 MIN_OVERLAP = 0.5  # a coarse chunk must overlap the reference by half its length
 ONE_CHUNK_DRIFT = 0.05  # one matching chunk is enough when the drift cannot move the clip's ends further (s)
 SILENCE = 1e-5  # RMS of a chunk below which it is silence (-100 dBFS)
-FINE_REACH = 0.06  # fine windows search at least +-this about the coarse line (s): _peak's guard is 25 ms
+FINE_REACH = 0.06  # fine windows search at least +-this about the coarse line (s): peak()'s guard is 25 ms
 WHOLE_FINE_S = 20 * 60.0  # a file read whole is decoded at FINE_RATE up to this long (38 MB), else at the coarse rate
 
 
@@ -94,15 +81,6 @@ class SyncResult(BaseModel):
     reason: str | None = None
     ambiguous: bool = False  # the best peak repeats (a tone, a beat, hum): no single offset can be trusted
     candidates: list[float] = []  # when ambiguous: offsets (s) whose peaks stand as high as the best
-
-
-@dataclass
-class Peak:
-    lag: float  # samples (sub-sample): ref[i + lag] ~ clip[i]
-    z: float
-    searched: int
-    ratio: float = 0.0  # height over the runner-up outside the peak's guard zone (both above the median)
-    rivals: tuple[float, ...] = ()  # lags of other peaks nearly as high as this one (when the ratio is low)
 
 
 class Track:
@@ -251,109 +229,6 @@ def coarse_rate_for(*durations: float) -> int:
     return int(max(MIN_COARSE_RATE, min(COARSE_RATE, MAX_FFT / max(longest, 1.0))) // 100 * 100)
 
 
-def _band_mask(n: int, rate: int, band: tuple[float, float]) -> np.ndarray:
-    f = sfft.rfftfreq(n, 1.0 / rate)
-    return ((f >= band[0]) & (f <= min(band[1], rate / 2 * 0.95))).astype(np.float32)
-
-
-def _whitened(ref_spec: np.ndarray, clips: np.ndarray, n: int, mask: np.ndarray) -> np.ndarray:
-    """Whitened cross-correlations of one or more clips (rows) against their reference spectra,
-    transformed together."""
-    x = ref_spec * np.conj(sfft.rfft(clips, n, axis=-1))
-    mag = np.abs(x)
-    x /= mag + (mag.max(axis=-1, keepdims=True) * 1e-6 + 1e-20)
-    x *= mask
-    return sfft.irfft(x, n, axis=-1)
-
-
-def _rows(signals: list[np.ndarray]) -> np.ndarray:
-    out = np.zeros((len(signals), max(len(x) for x in signals)), np.float32)
-    for row, x in zip(out, signals):
-        row[:len(x)] = x
-    return out
-
-
-def _peak(corr: np.ndarray, lo: int, hi: int, rate: int) -> Peak:
-    """Best lag in [lo, hi] (negative lags wrap to the end of `corr`), refined by a parabola,
-    with its robust z-score against the other lags and its ratio to the runner-up outside
-    +-25 ms (clear of the peak's own lobes and of pitch-period echoes)."""
-    n = len(corr)
-    hi = min(hi, n - 1)
-    lo = max(lo, hi - n + 1)  # n covers every lag of interest once (n >= len(ref) + len(clip))
-    if hi < lo:
-        return Peak(0.0, 0.0, 0)
-    vals = np.concatenate([corr[n + lo:], corr[:hi + 1]]) if lo < 0 else corr[lo:hi + 1]
-    k = int(np.argmax(vals))
-    frac = 0.0
-    if 0 < k < len(vals) - 1:
-        a, b, c = vals[k - 1], vals[k], vals[k + 1]
-        den = a - 2 * b + c
-        frac = float(0.5 * (a - c) / den) if den < 0 else 0.0
-    guard = max(2, int(0.025 * rate))
-    side = np.concatenate([vals[:max(0, k - guard)], vals[k + guard + 1:]])
-    if len(side) < 16:
-        return Peak(lo + k + frac, 0.0, len(vals))
-    runner = float(side.max())
-    if len(side) > 20_000:  # the median and MAD of 20k lags are within 1% of all of them
-        side = side[:: len(side) // 20_000]
-    med = float(np.median(side))
-    mad = float(np.median(np.abs(side - med))) * 1.4826
-    top = float(vals[k]) - med
-    z = top / mad if mad > 0 else 0.0
-    ratio = top / (runner - med) if runner > med else 0.0
-    rivals = _rivals(vals, k, guard, med, top) if 0 < ratio < REPEAT_RATIO and z >= REPEAT_MIN_Z else ()
-    return Peak(lo + k + frac, z, len(vals), ratio, tuple(lo + r for r in rivals))
-
-
-def _rivals(vals: np.ndarray, k: int, guard: int, med: float, top: float, most: int = 5) -> list[int]:
-    """Indices of the highest peaks at least `guard` apart (the best, `k`, first) that reach
-    RIVAL_SHARE of its height above the median: where a repeating sound could equally sit."""
-    v = vals - med
-    taken = np.zeros(len(v), bool)
-    out = []
-    j = k
-    while len(out) < most and v[j] >= RIVAL_SHARE * top:
-        out.append(j)
-        taken[max(0, j - guard):j + guard + 1] = True
-        if taken.all():
-            break
-        j = int(np.argmax(np.where(taken, -np.inf, v)))
-    return out
-
-
-def gcc_phat(ref: np.ndarray, clip: np.ndarray, rate: int, band: tuple[float, float],
-             lags: tuple[int, int] | None = None) -> Peak:
-    """The lag at which `clip` best matches `ref` (ref[i + lag] ~ clip[i]), searched over
-    `lags` (default: every lag where they overlap)."""
-    lags = lags if lags is not None else (-(len(clip) - 1), len(ref) - 1)
-    return gcc_phat_many([(ref, clip, lags)], rate, band)[0]
-
-
-def gcc_phat_many(items: list[tuple[np.ndarray, np.ndarray, tuple[int, int]]], rate: int,
-                  band: tuple[float, float]) -> list[Peak]:
-    """`gcc_phat` of several (ref, clip, lags), transformed in batches."""
-    # Lags where the clip lies wholly inside the reference never wrap in a circular correlation
-    # as long as the reference: half the FFT length of the linear one. Those batch together.
-    inside = [0 <= lo and hi <= len(r) - len(c) for r, c, (lo, hi) in items]
-    out: list[Peak | None] = [None] * len(items)
-    for kind in (True, False):
-        batch = [i for i, k in enumerate(inside) if k == kind]
-        if not batch:
-            continue
-        n = sfft.next_fast_len(max(len(items[i][0]) + (0 if kind else len(items[i][1])) for i in batch), real=True)
-        spec = sfft.rfft(_rows([items[i][0] for i in batch]), n, axis=-1)
-        corr = _whitened(spec, _rows([items[i][1] for i in batch]), n, _band_mask(n, rate, band))
-        for i, row in zip(batch, corr):
-            out[i] = _peak(row, *items[i][2], rate)
-    return out  # type: ignore[return-value]
-
-
-def _confidence(z: float, searched: int) -> float:
-    if searched <= 0 or z <= 0:
-        return 0.0
-    return float(max(0.0, 1.0 - searched * ndtr(-z)))
-
-
 def _chunk_plan(clip: Track) -> tuple[float, list[float]]:
     """The coarse chunks' length and start times, in the order they are read: middle first."""
     seconds = min(clip.duration, CHUNK_S)
@@ -380,7 +255,7 @@ def _coarse(ref: Track, clip: Track, min_confidence: float, early: bool
     if size < rate or len(a) < rate:
         return [], 0, True
     n = _fft_length(ref, clip)
-    spec, mask = ref.spectrum(n), _band_mask(n, rate, COARSE_BAND)
+    spec, mask = ref.spectrum(n), band_mask(n, rate, COARSE_BAND)
     lo, hi = -int(size * (1 - MIN_OVERLAP)), len(a) - int(size * MIN_OVERLAP)
     searched = len(starts) * (hi - lo + 1)  # the bound counts every chunk that could have been searched
     needed = 1 if MAX_DRIFT * clip.duration <= ONE_CHUNK_DRIFT else 3
@@ -389,10 +264,10 @@ def _coarse(ref: Track, clip: Track, min_confidence: float, early: bool
         b = clip.chunk(at, seconds, rate)[:size]
         if len(b) < rate or np.sqrt(np.mean(np.square(b, dtype=np.float64))) < SILENCE:  # says nothing
             continue
-        p = _peak(_whitened(spec, b, n, mask), lo, hi, rate)
+        p = peak(whitened(spec, b, n, mask), lo, hi, rate)
         found.append((at + len(b) / rate / 2, p.lag / rate - at, p.z, p.ratio,
                       tuple(round(r / rate - at, 4) for r in p.rivals)))
-        matches += _confidence(p.z, searched) >= min_confidence and p.ratio >= MIN_PEAK_RATIO
+        matches += confidence(p.z, searched) >= min_confidence and p.ratio >= MIN_PEAK_RATIO
         if early and matches >= needed:
             return found, searched, k == len(starts) - 1
     return found, searched, True
@@ -428,14 +303,14 @@ def _match(ref: Track, cl: Track, min_confidence: float, early: bool) -> tuple[S
     chunks, searched, complete = _coarse(ref, cl, min_confidence, early)
     best = max(chunks, key=lambda c: c[2]) if chunks else (0, 0, 0.0, 0.0, ())
     out.psr, out.peak_ratio = round(best[2], 2), round(best[3], 2)
-    out.confidence = round(_confidence(best[2], searched), 6)
+    out.confidence = round(confidence(best[2], searched), 6)
     if chunks and out.confidence >= min_confidence and best[4]:  # sure there is a peak, not which one
         return _ambiguous(out, list(best[4])), complete
     if not chunks or out.confidence < min_confidence or out.peak_ratio < MIN_PEAK_RATIO:
         out.reason = "no match: the audio has nothing in common" if chunks else "no match: too short or silent"
         return out, complete
     # Chunks that clear the bar on their own and agree with the best one (within the drift two cameras can have).
-    good = [c for c in chunks if _confidence(c[2], searched) >= min_confidence and c[3] >= MIN_PEAK_RATIO]
+    good = [c for c in chunks if confidence(c[2], searched) >= min_confidence and c[3] >= MIN_PEAK_RATIO]
     top = max(good, key=lambda c: c[2])
     good = [c for c in good if abs(c[1] - top[1]) <= 0.02 + MAX_DRIFT * abs(c[0] - top[0])]
     icpt, slope = _fit(np.array([c[0] for c in good]), np.array([c[1] for c in good]))
@@ -459,7 +334,7 @@ def _match(ref: Track, cl: Track, min_confidence: float, early: bool) -> tuple[S
         items.append((r, c, (centre - reach, centre + reach)))
     ts, offs, zs, repeats = [], [], [], []
     for (c_at, r_at), p in zip(windows, gcc_phat_many(items, FINE_RATE, FINE_BAND) if items else []):
-        if _confidence(p.z, p.searched) >= min_confidence and p.z >= FINE_MIN_Z:
+        if confidence(p.z, p.searched) >= min_confidence and p.z >= FINE_MIN_Z:
             ts.append(c_at + win / 2)
             offs.append(r_at + p.lag / FINE_RATE - c_at)
             zs.append(p.z)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dam.config import Settings
 from dam.library import Library
+from dam.objectstore import ObjectSync, is_uri
 from dam.progress import TerminalProgress
 
 
@@ -45,7 +46,6 @@ def main(argv: list[str] | None = None) -> int:
                                    "embed_batch_size": args.batch_size, "shard_seconds": args.shard_seconds}.items()
                  if v is not None}
     settings = cluster_settings(**overrides)
-    from dam.objectstore import is_uri
 
     local = [r for r in args.roots if not is_uri(r)]
     remote = [r for r in args.roots if is_uri(r)]
@@ -58,8 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     staged, skipped, errors = [], [], []
     sync = None
     if remote:
-        from dam.objectstore import ObjectSync
-
         sync = ObjectSync(lib, remote)
         staged, skipped, errors = sync.stage(progress)
     report = lib.ingest(local + [str(p) for p in staged], levels=args.levels, progress=progress)

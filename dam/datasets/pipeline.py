@@ -13,108 +13,14 @@ from ray.data import ActorPoolStrategy
 
 from dam.config import Settings
 from dam.datasets.stages import DecodeShard, DetectShots, EmbedFrames
+from dam.media.nvdec import nvdec_suits
+from dam.runtime.start import ensure_ray, free_cpus, gpu_decode, gpus_per_actor
 
 # Faults: a stage actor whose process or node dies is restarted (on any node that fits) and its
 # shard is sent again: Ray Data gives its pool actors max_restarts=-1 and max_task_retries=-1
 # (passing them ourselves is deprecated since Ray 2.60). Safe: every stage is a pure function of
 # its shard row, and the writer takes each shard's result once (AssetFrames.add), so a repeat can
 # never duplicate anything. tests/test_backfill_cluster.py kills a node and a process to prove it.
-
-
-# Ray Serve's request path with less machinery per hop: replicas call each other over gRPC,
-# user code runs on the replica's event loop (no thread hand-off), access logs go to files only.
-# Parts of RAY_SERVE_THROUGHPUT_OPTIMIZED: handles stay usable from plain threads (the camera
-# manager's), which the router sharing the caller's loop would not allow, and direct ingress is
-# set up by `dam serve` itself (dam.serve.app.run). The Api's handles ask for gRPC explicitly
-# (dam.serve.api). Measured on 2 cores, 100k vectors: README, Search. A cluster sets the same
-# variables on `ray start` (cluster.yaml).
-SERVE_FAST_PATH = {"RAY_SERVE_USE_GRPC_BY_DEFAULT": "1", "RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD": "0",
-                   "RAY_SERVE_LOG_TO_STDERR": "0", "RAY_SERVE_REQUEST_PATH_LOG_BUFFER_SIZE": "1000"}
-
-
-def ensure_ray(settings: Settings) -> None:
-    if ray.is_initialized():
-        return
-    import logging
-    import os
-
-    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-    for name, value in SERVE_FAST_PATH.items():  # read by the Serve processes this Ray starts
-        os.environ.setdefault(name, value)
-    if settings.ray_address:
-        ray.init(address=settings.ray_address, logging_level=logging.ERROR, log_to_driver=False)
-    else:
-        _loopback_only()
-        # Local Ray for one machine: no dashboard. Ray's processes redirect their output to files
-        # in the session's log folder; fate-sharing (PR_SET_PDEATHSIG, Linux) ends GCS and raylet
-        # with this process, and their agents end themselves once the raylet is gone (~65 s after
-        # a SIGKILL: they first try to report the death to the dead GCS, 60 s timeout).
-        ray.init(include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False,
-                 runtime_env={"worker_process_setup_hook": "dam.datasets.loopback.grpc_on_loopback"})
-        _exit_cleanly_on_sigterm()
-    _errors_to_stderr()
-    logging.getLogger("ray.data").setLevel(logging.ERROR)
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False
-    ctx.print_on_execution_start = False
-    ctx.verbose_stats_logs = False
-
-
-def _loopback_only() -> None:
-    """Every Ray listener of an embedded Ray on 127.0.0.1. Ray takes its node address from
-    `get_node_ip_address()`, which is loopback only when multi-node support is off
-    (RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0, read when Ray is imported); `ray.init(_node_ip_address=
-    "127.0.0.1")` does not do it (Ray 2.60 turns a loopback address into the external one). With
-    a loopback node address GCS, raylet, object manager, workers and both agents bind 127.0.0.1;
-    before, the GCS, raylet and workers listened on `::` and the agents on the LAN address. Set on
-    Ray's constant, not in the environment: a `ray start --address` this process runs later must
-    still be able to join a cluster."""
-    from ray._private import ray_constants
-
-    ray_constants.ENABLE_RAY_CLUSTER = False  # read at import; this process imported Ray already
-
-
-def _exit_cleanly_on_sigterm() -> None:
-    """SIGTERM ends this process through `sys.exit`, so Ray's atexit `ray.shutdown()` stops every
-    Ray process at once (measured: 1.6 s, nothing left) instead of the kernel killing GCS and
-    raylet and leaving their agents behind for a minute. Only when nobody else handles SIGTERM."""
-    import signal
-    import sys
-    import threading
-
-    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-
-
-def _errors_to_stderr() -> None:
-    """Ray's driver thread relaying cluster errors ("(raylet) ..." lines; after a raylet death a
-    screen of its `[state-dump]`) prints them to sys.stdout even with log_to_driver=False
-    (ray._private.worker.listen_error_messages, Ray 2.60): stdout is for `--json`, so they go to
-    stderr with Ray's other diagnostics."""
-    from ray._private import worker
-
-    relay = worker.print_to_stdstream
-    if getattr(relay, "dam_stderr", False):
-        return
-
-    def to_stderr(data: dict, ignore_prefix: bool) -> None:
-        relay({**data, "is_err": True}, ignore_prefix)
-
-    to_stderr.dam_stderr = True  # type: ignore[attr-defined]
-    worker.print_to_stdstream = to_stderr
-
-
-def gpus_per_actor(settings: Settings) -> float:
-    if settings.num_gpus is not None:
-        return settings.num_gpus
-    return 1.0 if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
-
-
-def gpu_decode(settings: Settings) -> bool:
-    has_gpu = ray.cluster_resources().get("GPU", 0) > 0
-    if settings.decode_device == "cuda" and not has_gpu:
-        raise RuntimeError("decode_device=cuda but the Ray cluster has no GPU: set DAM_DECODE_DEVICE=cpu or auto")
-    return settings.decode_device == "cuda" or (settings.decode_device == "auto" and has_gpu)
 
 
 def _decoded(settings: Settings, shards: list[dict], scale: float, decode_gpus: float,
@@ -131,8 +37,6 @@ def _decoded(settings: Settings, shards: list[dict], scale: float, decode_gpus: 
     decoded shard 0 at 5-71 s and shard 1 at 72-208 s. With 1 in flight: two pids, 11-303 s and
     14-305 s. A shard row is a few hundred bytes and its actor reads the file itself, so a second
     task in flight prefetches nothing."""
-    from dam.media.nvdec import nvdec_suits
-
     routes = [("cpu", [s for s in shards if not (decode_gpus and nvdec_suits(s))], 1.0, 0)]
     if decode_gpus:
         routes.append(("cuda", [s for s in shards if nvdec_suits(s)], 0.5, decode_gpus))
@@ -179,7 +83,7 @@ def run_shards(settings: Settings, shards: list[dict]) -> Iterator[dict]:
     # shrunken shares could leave pieces too small for any actor): a full pool where they fit,
     # else one that grows from one actor.
     models = 2 * model_cpus * settings.embed_concurrency
-    free = ray.available_resources().get("CPU", 0.0)
+    free = free_cpus()
     local = not settings.ray_address and not decode_gpus
     scale = math.floor(1000 * min(1.0, max(free, 0.1) / ((settings.decode_concurrency if local else 1) + models))) / 1000
     room = local or (not decode_gpus and free >= settings.decode_concurrency + models)

@@ -9,8 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from dam.config import Settings
+from dam.encoders.registry import load_image_encoder
 from dam.media.decode import DecodeError, decode_picks, decode_shard, decode_size, lost_ranges, sample_indices
+from dam.media.nvdec import decode_shard_nvdec, nvdec_available
 from dam.media.quality import frame_quality
+from dam.media.shots import load_shot_detector
 
 CONTEXT = 50  # frames of look-around on each side so shot detection is exact at shard edges
 
@@ -62,17 +65,12 @@ class DecodeShard:
         share_heap_arenas()
         self.settings = Settings(**settings)
         self.nvdec = self.settings.decode_device == "cuda"  # the pipeline sends this actor only shards NVDEC suits
-        if self.nvdec:
-            from dam.media.nvdec import nvdec_available
-
-            if not nvdec_available():
-                raise RuntimeError("decode_device=cuda needs a GPU and PyNvVideoCodec on this node (pip install 'dam[gpu]')")
+        if self.nvdec and not nvdec_available():
+            raise RuntimeError("decode_device=cuda needs a GPU and PyNvVideoCodec on this node (pip install 'dam[gpu]')")
 
     def _decode(self, row: dict, wanted: np.ndarray):
         args = (Path(row["path"]), row["start"], row["end"], wanted, _size(row, self.settings))
         if self.nvdec:
-            from dam.media.nvdec import decode_shard_nvdec
-
             return decode_shard_nvdec(*args, fps=row["fps"], context=CONTEXT, rotation=row["rotation"])
         return decode_shard(*args, context=CONTEXT, rotation=row["rotation"], threads=self.settings.decode_threads,
                             backend=self.settings.decoder)
@@ -138,11 +136,9 @@ class DetectShots:
     """Shot transitions inside the shard, plus one keyframe for every shot the sampling missed."""
 
     def __init__(self, settings: dict):
-        from dam.media.shots import TransNetV2Detector
-
         use_all_cores()
         self.settings = Settings(**settings)
-        self.detector = TransNetV2Detector()
+        self.detector = load_shot_detector(self.settings.shot_detector)
 
     def __call__(self, row: dict) -> dict:
         if row.get("error"):
@@ -178,8 +174,6 @@ class EmbedFrames:
     """Frame vectors; the frames themselves are dropped here so only vectors travel on."""
 
     def __init__(self, settings: dict):
-        from dam.encoders import load_image_encoder
-
         use_all_cores()
         self.settings = Settings(**settings)
         self.encoder = load_image_encoder(self.settings)

@@ -1,3 +1,6 @@
+"""The encoder interfaces: every image backend is an ImageEncoder, every sentence model a
+TextEncoder; vectors are unit-norm float32 and compared only within one `key`."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -17,6 +20,9 @@ def unit(v: np.ndarray) -> np.ndarray:
 
 
 class ImageEncoder(ABC):
+    """A backend: one class in one file, named in dam.encoders.registry. `from_settings` builds it,
+    `key_for` names its vector space without loading weights (the driver only stores)."""
+
     #: Names the vector space; stored with every vector so spaces are never mixed.
     key: str
     dim: int
@@ -37,6 +43,14 @@ class ImageEncoder(ABC):
         """Text in the same space as images, when the model has one; None otherwise."""
         return None
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ImageEncoder:
+        return cls()
+
+    @classmethod
+    def key_for(cls, settings: Settings) -> str:
+        return cls.key
+
 
 class TextEncoder(ABC):
     key: str
@@ -44,55 +58,3 @@ class TextEncoder(ABC):
 
     @abstractmethod
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-def load_image_encoder(settings: Settings) -> ImageEncoder:
-    if settings.encoder == "clip":
-        from dam.encoders.clip import ClipEncoder
-
-        return ClipEncoder(settings.clip_model, settings.clip_checkpoint, pretrained=settings.clip_pretrained)
-    if settings.encoder == "vision":
-        from dam.encoders.vision import VisionEncoder
-
-        return VisionEncoder(settings)
-    from dam.encoders.builtin import BuiltinEncoder
-
-    return BuiltinEncoder()
-
-
-def cheap_image_encoder(settings: Settings) -> ImageEncoder | None:
-    """The configured image encoder when it is cheap enough to run in the caller's process
-    (ImageEncoder.cheap); None, without loading any weights, when it is not."""
-    if settings.encoder != "builtin":
-        return None
-    enc = load_image_encoder(settings)
-    return enc if enc.cheap else None
-
-
-def image_encoder_key(settings: Settings) -> str:
-    """The vector-space key without loading weights (for the driver, which only stores)."""
-    if settings.encoder == "clip":
-        from dam.encoders.clip import clip_key
-
-        return clip_key(settings.clip_model, settings.clip_checkpoint or settings.clip_pretrained)
-    if settings.encoder == "vision":
-        from dam.encoders.vision import KEY
-
-        return KEY
-    from dam.encoders.builtin import BuiltinEncoder
-
-    return BuiltinEncoder.key
-
-
-def load_text_encoder(settings: Settings) -> TextEncoder:
-    from dam.encoders.text import DEFAULT, MiniLMEncoder, SentenceEncoder
-
-    return MiniLMEncoder() if settings.text_model == DEFAULT else SentenceEncoder(settings.text_model)
-
-
-def search_ef(key: str) -> int:
-    """ef_search for the collections of vector space `key` (image spaces by their encoder;
-    text spaces, queried by meaning, as a cross-modal space)."""
-    from dam.encoders.builtin import BuiltinEncoder
-
-    return BuiltinEncoder.search_ef if key == BuiltinEncoder.key else ImageEncoder.search_ef

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dam.config import Settings
 from dam.encoders.base import ImageEncoder, unit
 
 
@@ -51,6 +52,14 @@ def fetch_pretrained(model: str, tag: str) -> None:
 class ClipEncoder(ImageEncoder):
     """`model` is an open_clip architecture name, or a path to a model-config JSON for custom
     architectures; `checkpoint` a local weights file, or else `pretrained` an open_clip tag."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ClipEncoder:
+        return cls(settings.clip_model, settings.clip_checkpoint, pretrained=settings.clip_pretrained)
+
+    @classmethod
+    def key_for(cls, settings: Settings) -> str:
+        return clip_key(settings.clip_model, settings.clip_checkpoint or settings.clip_pretrained)
 
     def __init__(self, model: str, checkpoint: str | None, device: str | None = None, pretrained: str | None = None):
         import open_clip

@@ -23,16 +23,16 @@ import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
+from dam.config import Settings
 from dam.encoders.base import ImageEncoder, unit
 from dam.encoders.builtin import BuiltinEncoder, describe
-
-if TYPE_CHECKING:
-    from dam.config import Settings
+from dam.encoders.classmap import ClassMap
+from dam.encoders.labels import display_name
+from dam.encoders.registry import load_text_encoder
 
 SIZE = 224
 FEATURES = 1280
@@ -137,8 +137,6 @@ def class_query(weights: np.ndarray) -> np.ndarray:
 
 def named_classes(query: np.ndarray, k: int = 3) -> list[str]:
     """The classes a text query vector (class_query) weighs most, by display name."""
-    from dam.encoders.labels import display_name
-
     w = np.asarray(query, np.float32)[_SPLITS[1]:]
     return [display_name(int(c)) for c in np.argsort(-w)[:k] if w[c] > 0]
 
@@ -195,14 +193,13 @@ class VisionEncoder(ImageEncoder):
         desc = np.stack([describe(np.ascontiguousarray(im[:, :, :3])) for im in images])
         return compose(feats, desc, probs)
 
-    def class_map(self):
-        from dam.encoders.classmap import ClassMap
+    @classmethod
+    def from_settings(cls, settings: Settings) -> VisionEncoder:
+        return cls(settings)
 
+    def class_map(self) -> ClassMap:
         with self._lock:
             if self._classes is None:
-                from dam.config import Settings
-                from dam.encoders.base import load_text_encoder
-
                 self._classes = ClassMap(load_text_encoder(self.settings or Settings()))
         return self._classes
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dam.enrich.model import Context, Label, SourceSkipped
-from dam.library_ops.describe import STOCK_VOCABULARY
+from dam.encoders.registry import load_image_encoder
+from dam.enrich.model import Context, Label, Source, SourceSkipped
+from dam.enrich.vocabulary import STOCK_VOCABULARY
 
 
 def vocabulary(path: str | None) -> list[str]:
@@ -22,13 +23,16 @@ def vocabulary(path: str | None) -> list[str]:
     return list(dict.fromkeys([*STOCK_VOCABULARY, *extra]))
 
 
-class Clip:
+class Clip(Source):
     name = "clip"
+
+    @classmethod
+    def from_settings(cls, settings) -> Clip:
+        return cls(settings)
 
     def __init__(self, settings, k: int = 6, min_confidence: float = 0.05):
         if settings.encoder != "clip" or not settings.clip_checkpoint:
             raise SourceSkipped("no clip checkpoint configured (DAM_ENCODER=clip, DAM_CLIP_CHECKPOINT)")
-        from dam.encoders.base import load_image_encoder
 
         self.encoder = load_image_encoder(settings)
         self.words = vocabulary(settings.enrich_vocabulary)

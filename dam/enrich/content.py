@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from dam.encoders.labels import category, display_name
-from dam.enrich.model import Context, Label, SourceSkipped
+from dam.encoders.vision import VisionEncoder
+from dam.enrich.model import Context, Label, Source, SourceSkipped
 
 CLASS_MIN = 0.1  # mean probability for a class to be named (the top one is named from 0.05)
 CATEGORY_MIN = 0.25  # summed probability for its category
@@ -29,12 +30,14 @@ def content_labels(probs: np.ndarray, k: int = 3) -> list[Label]:
     return subjects + classes
 
 
-class Content:
+class Content(Source):
     name = "vision"
 
-    def __init__(self, settings):
-        from dam.encoders.vision import VisionEncoder
+    @classmethod
+    def from_settings(cls, settings) -> Content:
+        return cls(settings)
 
+    def __init__(self, settings):
         self.encoder = VisionEncoder(settings)
 
     def labels(self, ctx: Context) -> list[Label]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dam.enrich.model import Context, Label, SourceSkipped
+from dam.enrich.model import Context, Label, Source, SourceSkipped
 
 HAAR_SCORE = 0.75  # the cascade gives no calibrated score: a fixed prior for a face it keeps
 WORK_SIDE = 360  # frames are scaled down to this short side at most: big photos stay fast
@@ -63,8 +63,13 @@ def _fit(frame: np.ndarray) -> np.ndarray:
     return cv2.resize(frame, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
 
 
-class Faces:
+class Faces(Source):
     name = "faces"
+
+    @classmethod
+    def from_settings(cls, settings) -> Faces:
+        """OpenCV's Haar cascade by default; YuNet with DAM_FACE_MODEL (skipped if that file is missing)."""
+        return cls(settings.face_model)
 
     def __init__(self, model: str | None = None, score: float = 0.8) -> None:
         self.detector: Haar | YuNet = YuNet(model, score) if model else Haar()

@@ -4,12 +4,13 @@ source that produced it and how sure that source is; `facet` groups classificati
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from dam.config import Settings
 from dam.schema import Asset, Scene
 
 
@@ -42,11 +43,18 @@ class Context:
     transcript: object | None = None  # dam.audio.transcribe.Transcript
 
 
-class Source(Protocol):
-    """One detector: reads the context, returns labels. Raises SourceSkipped when it cannot run."""
+class Source(ABC):
+    """One detector: reads the context, returns labels. Raises SourceSkipped when it cannot run
+    (from `from_settings` when it cannot run at all). One subclass in one module under
+    dam/enrich/, named in dam.enrich.run.SOURCES."""
 
     name: str
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Source:
+        return cls()
+
+    @abstractmethod
     def labels(self, ctx: Context) -> list[Label]: ...
 
 

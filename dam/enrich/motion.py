@@ -3,12 +3,12 @@ and static (tripod) vs moving (handheld, pans) camera from how long global motio
 
 from __future__ import annotations
 
-from dam.enrich.model import Context, Label, SourceSkipped
+from dam.enrich.model import Context, Label, Source, SourceSkipped
 
 HANDHELD = 0.3  # share of the clip with camera motion above which the camera is called moving
 
 
-class Motion:
+class Motion(Source):
     name = "motion"
 
     def labels(self, ctx: Context) -> list[Label]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from dam.enrich.model import Context, Label, SourceSkipped
+from dam.enrich.model import Context, Label, Source, SourceSkipped
 
 # OpenCV hue is 0..179; (upper bound, name) for saturated, not-too-dark pixels.
 HUES = ((8, "red"), (20, "orange"), (33, "yellow"), (85, "green"), (100, "teal"), (130, "blue"), (150, "purple"),
@@ -45,7 +45,7 @@ def sharpness(frames: np.ndarray) -> float:
     return float(np.median(out))
 
 
-class Picture:
+class Picture(Source):
     name = "picture"
 
     def labels(self, ctx: Context) -> list[Label]:

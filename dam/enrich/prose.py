@@ -4,6 +4,7 @@ text never claims more than the sources found."""
 
 from __future__ import annotations
 
+from dam.encoders.labels import category, class_names
 from dam.enrich.model import Label
 
 SURE = 0.5  # confidence a label needs to be stated
@@ -22,8 +23,6 @@ def _and(words: list[str]) -> str:
 
 def seen(labels: list[Label]) -> list[str]:
     """What the vision model is sure it sees: 'a cat (Egyptian cat, tabby)', 'an espresso'."""
-    from dam.encoders.labels import category, class_names
-
     above = {names[0]: category(i) for i, names in enumerate(class_names())}
     classes = [lb for lb in labels if lb.source == "vision" and lb.facet == "content"]
     out = []

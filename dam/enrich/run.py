@@ -6,12 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import ray
 
+from dam.audio.store import transcript_of
 from dam.config import Settings
+from dam.enrich import store
 from dam.enrich.model import Context, Enrichment, Label, Source, SourceSkipped
 from dam.enrich.prose import describe
-from dam.schema import Asset, Scene
+from dam.media.decode import DecodeError, decode_frames, decode_size
+from dam.motion.store import load as load_motion
+from dam.progress import Quiet
+from dam.registry import Registry
+from dam.runtime.fanout import fan_out
+from dam.schema import Asset, ErrorRecord, Scene
 
 
 def sample_frames(a: Asset, n: int, short_side: int = 160,
@@ -19,8 +25,6 @@ def sample_frames(a: Asset, n: int, short_side: int = 160,
     """n frames spread evenly over each span of frame numbers (default: the whole asset; an image
     is its one frame), RGB; a damaged file gives the frames that decode."""
     import cv2
-
-    from dam.media.decode import decode_frames, decode_size
 
     info = a.info
     empty = np.zeros((0, 1, 1, 3), np.uint8)
@@ -45,22 +49,26 @@ def sample_frames(a: Asset, n: int, short_side: int = 160,
     return out
 
 
+# Enrichment sources by name, in the order their labels are listed. A new one: a Source subclass
+# in its own module under dam/enrich/ and one line here.
+SOURCES: Registry[Source] = Registry("enrichment source", {
+    "technical": "dam.enrich.technical:Technical",
+    "picture": "dam.enrich.picture:Picture",
+    "vision": "dam.enrich.content:Content",
+    "speech": "dam.enrich.speech:Speech",
+    "motion": "dam.enrich.motion:Motion",
+    "faces": "dam.enrich.faces:Faces",
+    "clip": "dam.enrich.clip:Clip",
+})
+
+
 def make_sources(settings: Settings) -> tuple[list[Source], dict[str, str]]:
     """Every source that can run with this configuration, and why the others cannot."""
-    from dam.enrich.clip import Clip
-    from dam.enrich.content import Content
-    from dam.enrich.faces import Faces
-    from dam.enrich.motion import Motion
-    from dam.enrich.picture import Picture
-    from dam.enrich.speech import Speech
-    from dam.enrich.technical import Technical
-
-    sources: list[Source] = [Technical(), Picture(), Content(settings), Speech(), Motion()]
+    sources: list[Source] = []
     skipped = {}
-    # faces: OpenCV's Haar cascade by default; YuNet with DAM_FACE_MODEL, skipped if that file is missing
-    for name, make in (("faces", lambda: Faces(settings.face_model)), ("clip", lambda: Clip(settings))):
+    for name in SOURCES.names():
         try:
-            sources.append(make())
+            sources.append(SOURCES.get(name).from_settings(settings))
         except SourceSkipped as e:
             skipped[name] = str(e)
     return sources, skipped
@@ -101,13 +109,7 @@ def enrich_one(sources: list[Source], a: Asset, scenes: list[Scene], motion=None
 
 def enrich_assets(lib, assets: list[Asset], progress=None, use_ray: bool = False) -> list[tuple[str, str]]:
     """Enrich and store each asset; returns (path, reason) of those that failed (decode errors)."""
-    from dam.enrich import store
-    from dam.library import _Quiet
-    from dam.media.decode import DecodeError
-    from dam.motion.store import load as load_motion
-    from dam.speech import transcript_of
-
-    progress = progress or _Quiet()
+    progress = progress or Quiet()
     todo = [a for a in assets if a.info is not None and a.status != "error"]
     if not todo:
         return []
@@ -116,29 +118,13 @@ def enrich_assets(lib, assets: list[Asset], progress=None, use_ray: bool = False
     progress.start("enrich", len(todo))
     failed: list[tuple[str, str]] = []
     if use_ray:
-        from ray.util import ActorPool
-
-        from dam.datasets.pipeline import ensure_ray
-
-        ensure_ray(lib.settings)
-        size = max(1, min(len(todo), lib.settings.decode_concurrency))
-        # Every actor must fit in what is free now (`dam serve` holds some CPUs): a pool member that
-        # never starts would hold its first asset forever.
-        cpus = max(0.1, min(1.0, ray.available_resources().get("CPU", 0.0) / size))
-        conf = lib.settings.model_dump(mode="json")
-        actors = [Enricher.options(num_cpus=cpus).remote(conf) for _ in range(size)]
-        try:
-            for asset_id, out in ActorPool(actors).map_unordered(
-                    lambda actor, a: actor.enrich.remote(*inputs[a.id]), todo):
-                a = inputs[asset_id][0]
-                if isinstance(out, str):
-                    failed.append((a.path, out))
-                else:
-                    store.save(lib.catalog, out)
-                progress.advance(1, Path(a.path).name)
-        finally:
-            for actor in actors:
-                ray.kill(actor)
+        for inp, out in fan_out(lib.settings, [inputs[a.id] for a in todo], Enricher, retries=1,
+                                workers=lib.settings.decode_concurrency, setup=(lib.settings.model_dump(mode="json"),)):
+            if isinstance(out, str):
+                failed.append((inp[0].path, out))
+            else:
+                store.save(lib.catalog, out)
+            progress.advance(1, Path(inp[0].path).name)
     else:
         sources, skipped = make_sources(lib.settings)
         for a in todo:
@@ -152,20 +138,27 @@ def enrich_assets(lib, assets: list[Asset], progress=None, use_ray: bool = False
     return failed
 
 
-@ray.remote(num_cpus=1, max_restarts=1, max_task_retries=1)
+def ingest_stage(lib, run, done: list[str]) -> None:
+    """The ingest stage (DAM_ENRICH_ON_INGEST; dam.ingest_run.AFTER_LEVELS): the assets just
+    indexed, on a pool of Ray actors."""
+    if lib.settings.enrich_on_ingest and done:
+        for path, reason in enrich_assets(lib, lib.catalog.assets(ids=done), run.progress, use_ray=True):
+            run.report.errors.append(ErrorRecord(path=path, reason=reason, stage="enrich"))
+
+
 class Enricher:
-    """One enrichment worker: its sources (face detector, CLIP when configured) load once and
-    serve every asset the pool hands it. Storing stays with the caller, the catalog's one writer."""
+    """One enrichment worker (an actor of dam.runtime.fanout's pool): its sources (face detector,
+    CLIP when configured) load once and serve every asset the pool hands it. Storing stays with
+    the caller, the catalog's one writer."""
 
     def __init__(self, settings: dict):
         self.settings = Settings(**settings)
         self.sources, self.skipped = make_sources(self.settings)
 
-    def enrich(self, a: Asset, scenes, motion, transcript) -> tuple[str, Enrichment | str]:
-        from dam.media.decode import DecodeError
-
+    def __call__(self, inputs: tuple) -> Enrichment | str:
+        """`inputs`: the asset, its scenes, motion and transcript; a decode error comes back as text."""
+        a, scenes, motion, transcript = inputs
         try:
-            return a.id, enrich_one(self.sources, a, scenes, motion, transcript, self.settings.enrich_frames,
-                                    self.skipped)
+            return enrich_one(self.sources, a, scenes, motion, transcript, self.settings.enrich_frames, self.skipped)
         except DecodeError as e:
-            return a.id, str(e)
+            return str(e)

@@ -1,13 +1,14 @@
-"""Speech present and the words that matter, from the stored transcript (dam.speech); a file with
+"""Speech present and the words that matter, from the stored transcript (dam.audio.store); a file with
 no audio stream is labelled silent. Audio that was never transcribed is not guessed at."""
 
 from __future__ import annotations
 
-from dam.enrich.model import Context, Label, SourceSkipped
-from dam.library_ops.describe import Note, transcript_keywords
+from dam.enrich.model import Context, Label, Source, SourceSkipped
+from dam.enrich.vocabulary import transcript_keywords
+from dam.schema import Note
 
 
-class Speech:
+class Speech(Source):
     name = "speech"
 
     def __init__(self, keywords: int = 8):

@@ -87,14 +87,14 @@ def edit(catalog: Catalog, asset_id: str, add: list[str] = (), remove: list[str]
 
 
 def view(catalog: Catalog, asset_id: str) -> EnrichmentView | None:
-    text = catalog._rows("SELECT * FROM enrich_text WHERE asset_id = ?", (asset_id,))
-    rows = catalog._rows("SELECT * FROM enrich_labels WHERE asset_id = ? AND removed = 0 "
+    text = catalog.rows("SELECT * FROM enrich_text WHERE asset_id = ?", (asset_id,))
+    rows = catalog.rows("SELECT * FROM enrich_labels WHERE asset_id = ? AND removed = 0 "
                          "ORDER BY facet = 'tag', facet, confidence DESC", (asset_id,))
     if not text and not rows:
         return None
     t = text[0] if text else None
     scenes: dict[int, list[Label]] = {}
-    for r in catalog._rows("SELECT * FROM enrich_scene_labels WHERE asset_id = ? ORDER BY scene, confidence DESC",
+    for r in catalog.rows("SELECT * FROM enrich_scene_labels WHERE asset_id = ? ORDER BY scene, confidence DESC",
                            (asset_id,)):
         scenes.setdefault(r["scene"], []).append(Label(name=r["name"], facet=r["facet"], source=r["source"],
                                                        confidence=r["confidence"]))
@@ -127,7 +127,7 @@ def text_matches(catalog: Catalog, query: str, limit: int) -> list[tuple[str, fl
     terms = [t for t in "".join(c if c.isalnum() else " " for c in query).split() if t]
     if not terms:
         return []
-    rows = catalog._rows("SELECT asset_id, bm25(enrich_fts) AS rank FROM enrich_fts WHERE enrich_fts MATCH ? "
+    rows = catalog.rows("SELECT asset_id, bm25(enrich_fts) AS rank FROM enrich_fts WHERE enrich_fts MATCH ? "
                          "ORDER BY rank LIMIT ?", (" OR ".join(f'"{t}"*' for t in terms), limit))
     return [(r["asset_id"], -r["rank"]) for r in rows]
 
@@ -137,7 +137,7 @@ def scene_matches(catalog: Catalog, query: str, limit: int) -> list[tuple[str, i
     terms = [t for t in "".join(c if c.isalnum() else " " for c in query).split() if t]
     if not terms:
         return []
-    rows = catalog._rows("SELECT asset_id, scene, bm25(enrich_scene_fts) AS rank FROM enrich_scene_fts "
+    rows = catalog.rows("SELECT asset_id, scene, bm25(enrich_scene_fts) AS rank FROM enrich_scene_fts "
                          "WHERE enrich_scene_fts MATCH ? ORDER BY rank LIMIT ?",
                          (" OR ".join(f'"{t}"*' for t in terms), limit))
     return [(r["asset_id"], int(r["scene"]), -r["rank"]) for r in rows]

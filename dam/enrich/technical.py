@@ -3,7 +3,7 @@ class and codec. Certain (confidence 1): nothing is guessed."""
 
 from __future__ import annotations
 
-from dam.enrich.model import Context, Label, SourceSkipped
+from dam.enrich.model import Context, Label, Source, SourceSkipped
 
 CODECS = {"h264": "h.264", "hevc": "h.265", "prores": "prores", "av1": "av1", "vp9": "vp9", "mpeg2video": "mpeg-2",
           "dnxhd": "dnxhd", "mjpeg": "mjpeg"}
@@ -19,7 +19,7 @@ def duration_class(seconds: float) -> str:
     return "very short" if seconds < 10 else "short" if seconds < 60 else "medium" if seconds < 300 else "long"
 
 
-class Technical:
+class Technical(Source):
     name = "technical"
 
     def labels(self, ctx: Context) -> list[Label]:

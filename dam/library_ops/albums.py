@@ -76,7 +76,7 @@ def sync_album(catalog: Catalog, albums_dir: Path, spec: AlbumSpec, root: Path, 
     report = AlbumReport(album_id=album_id, album=spec.album, category=spec.category, folder=str(folder))
     members = {Path(r["path"]).relative_to(root).as_posix(): (r["asset_id"], Path(r["path"]))
                for r in catalog.files_under(str(root)) if r["asset_id"]}
-    known = {r["rel"]: r["asset_id"] for r in catalog._rows("SELECT rel, asset_id FROM album_assets WHERE album_id = ?",
+    known = {r["rel"]: r["asset_id"] for r in catalog.rows("SELECT rel, asset_id FROM album_assets WHERE album_id = ?",
                                                              (album_id,))}
     if progress:
         progress.start(f"album {spec.album}", len(members))
@@ -109,8 +109,16 @@ def sync_album(catalog: Catalog, albums_dir: Path, spec: AlbumSpec, root: Path, 
     return report
 
 
+def mirror_album(lib, spec: AlbumSpec, implicit_root: bool = False, progress=None, scan_progress=None) -> AlbumReport:
+    """The seed's sync_album, for the CLI, HTTP and workflows alike: the root must be inside the
+    media roots (PathNotAllowed otherwise), is scanned, and the album made to mirror it."""
+    root = lib.allowed(spec.root, implicit_root)
+    lib.scan(root, implicit_root=implicit_root, progress=scan_progress)
+    return sync_album(lib.catalog, lib.settings.albums_dir, spec, root, progress)
+
+
 def _album_id(catalog: Catalog, spec: AlbumSpec, root: Path) -> str:
-    rows = catalog._rows("SELECT id FROM albums WHERE category = ? AND name = ?", (spec.category, spec.album))
+    rows = catalog.rows("SELECT id FROM albums WHERE category = ? AND name = ?", (spec.category, spec.album))
     if rows:
         return rows[0]["id"]
     album_id = uuid.uuid4().hex[:12]
@@ -142,7 +150,7 @@ def _prune_empty(folder: Path) -> None:
 
 
 def albums(catalog: Catalog) -> list[dict]:
-    rows = catalog._rows(
+    rows = catalog.rows(
         "SELECT a.*, (SELECT count(*) FROM album_assets m WHERE m.album_id = a.id) AS members FROM albums a"
         " ORDER BY category, name")
     return [dict(r) for r in rows]
@@ -151,14 +159,14 @@ def albums(catalog: Catalog) -> list[dict]:
 def album_assets(catalog: Catalog, ref: str) -> list[str]:
     """Asset ids of an album named by id, `name` or `category/name`."""
     category, slash, name = ref.rpartition("/")
-    rows = catalog._rows("SELECT id, category, name FROM albums WHERE id = ?1 OR (name = ?2 AND (category = ?3 OR ?4))",
+    rows = catalog.rows("SELECT id, category, name FROM albums WHERE id = ?1 OR (name = ?2 AND (category = ?3 OR ?4))",
                          (ref, name, category, not slash))
     if not rows:
         raise KeyError(f"no album {ref!r}")
     if len(rows) > 1:  # one name in several categories
         raise KeyError(f"album {ref!r} is ambiguous: say which, e.g. "
                        + " or ".join(repr(f"{r['category']}/{r['name']}") for r in rows[:3]))
-    return [r["asset_id"] for r in catalog._rows("SELECT DISTINCT asset_id FROM album_assets WHERE album_id = ? "
+    return [r["asset_id"] for r in catalog.rows("SELECT DISTINCT asset_id FROM album_assets WHERE album_id = ? "
                                                   "ORDER BY rel", (rows[0]["id"],))]
 
 
@@ -185,5 +193,5 @@ def set_rating(catalog: Catalog, asset_id: str, rating: int | None = None, flag:
 
 
 def rating_of(catalog: Catalog, asset_id: str) -> Rating:
-    rows = catalog._rows("SELECT rating, flag FROM ratings WHERE asset_id = ?", (asset_id,))
+    rows = catalog.rows("SELECT rating, flag FROM ratings WHERE asset_id = ?", (asset_id,))
     return Rating(asset_id=asset_id, **dict(rows[0])) if rows else Rating(asset_id=asset_id)

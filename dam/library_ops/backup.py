@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 
 from dam.catalog import Catalog
 from dam.config import Settings
+from dam.files import write_atomic
 from dam.media.hashing import content_hash
 from dam.schema import ErrorRecord
 
@@ -128,7 +129,7 @@ class Manifest:
 
 
 @contextmanager
-def _locked(root: Path) -> Iterator[None]:
+def locked(root: Path) -> Iterator[None]:
     """One backup or restore per backup root at a time."""
     with open(root / ".dam-backup.lock", "w") as lock:
         try:
@@ -160,7 +161,7 @@ def is_sqlite(path: Path) -> bool:
 def library_items(settings: Settings, catalog: Catalog) -> list[Item]:
     """Every original the catalog knows (files with an asset), then every file of the data dir."""
     items = [Item(Path(r["path"]), media_rel(r["path"]))
-             for r in catalog._rows("SELECT path FROM files WHERE asset_id IS NOT NULL ORDER BY path")]
+             for r in catalog.rows("SELECT path FROM files WHERE asset_id IS NOT NULL ORDER BY path")]
     data = settings.root
     for folder, dirs, files in os.walk(data):
         if Path(folder) == data and "albums" in dirs:
@@ -260,10 +261,8 @@ def backup(settings: Settings, catalog: Catalog, dest: Path, dry_run: bool = Fal
         report.seconds = time.monotonic() - t0
         return report
     dest.mkdir(parents=True, exist_ok=True)
-    with _locked(dest):
+    with locked(dest):
         # Where the data dir was: the catalog holds absolute paths of thumbnails under it.
-        from dam.library_ops.exports import write_atomic
-
         write_atomic(dest / INFO, json.dumps({"data_dir": str(settings.root), "at": time.time()}))
         manifest = Manifest(dest)
         if progress:
@@ -336,7 +335,7 @@ def verify(dest: Path, repair: bool = True) -> VerifyReport:
     report = VerifyReport(root=str(dest))
     if not (dest / MANIFEST).exists():
         raise BackupError(f"{dest} is not a dam backup (no {MANIFEST})")
-    with _locked(dest):
+    with locked(dest):
         manifest = Manifest(dest)
         try:
             for rel, e in sorted(manifest.entries.items()):

@@ -16,6 +16,8 @@ import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from dam.files import write_atomic
+
 Track = list[tuple[float, float, float]]  # (seconds, x, y), x and y as fractions of the frame
 
 
@@ -113,8 +115,6 @@ def motion_csv(samples: Track) -> str:
 
 def write_blender(clips: list[BlenderClip], folder: Path, run_blender: bool = True) -> list[Path]:
     """scene.py (+ motion/*.csv, + scene.blend when a `blender` binary is here); returns the files."""
-    from dam.library_ops.exports import write_atomic
-
     data = scene_data(clips)
     script = SCRIPT.format(script_name="scene.py", data=json.dumps(data))
     compile(script, "scene.py", "exec")  # never hand Blender a script that does not parse

@@ -9,41 +9,17 @@ so this module does not depend on how they are produced."""
 from __future__ import annotations
 
 import re
-from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from dam.schema import Asset, Scene
-
-# Concepts stock buyers search for; ranked against the asset vector by a text-capable encoder.
-STOCK_VOCABULARY = (
-    "aerial view", "beach", "sea", "ocean waves", "sunset", "sunrise", "sky", "clouds", "mountains", "forest",
-    "trees", "river", "lake", "waterfall", "snow", "desert", "city", "skyline", "street", "traffic", "night",
-    "lights", "building", "architecture", "interior", "office", "home", "kitchen", "people", "person", "woman",
-    "man", "child", "family", "crowd", "portrait", "face", "hands", "interview", "business", "meeting",
-    "technology", "computer", "phone", "car", "road", "train", "airplane", "boat", "animal", "dog", "cat", "bird",
-    "horse", "flowers", "garden", "food", "restaurant", "sport", "running", "football", "music", "concert",
-    "party", "wedding", "celebration", "nature", "landscape", "abstract", "pattern", "texture", "colorful",
-    "black and white", "fire", "water", "rain", "storm", "space", "stars", "industry", "factory", "construction",
-    "medical", "science", "education", "travel", "tourism", "summer", "winter", "autumn", "spring",
-)
-
-_STOP = set("""a an and are as at be by for from has have in is it its of on or that the this to was were will with
-i you he she we they them his her our your my me not but so if then than there here what which who when where how
-all any can do does did just about into over out up down off again very too also only own same such no nor yes
-um uh oh ok okay""".split())
-
-
-class Note(BaseModel):
-    """A timed note: a scene, a transcript section or a motion interval."""
-
-    start: float
-    end: float
-    text: str
-    kind: str = "scene"
+from dam.enrich.store import view
+from dam.enrich.vocabulary import STOCK_VOCABULARY, transcript_keywords
+from dam.library_ops.albums import rating_of
+from dam.library_ops.stored import motion_intervals, transcript_sections
+from dam.schema import Asset, Note, Scene
 
 
 class AssetMetadata(BaseModel):
@@ -81,12 +57,6 @@ def rank_tags(asset_vec: np.ndarray, tag_vecs: np.ndarray, tags: list[str] | tup
     cut = sims.mean() + margin * (sims.std() or 1.0)
     order = np.argsort(-sims)[:k]
     return [tags[i] for i in order if sims[i] > cut]
-
-
-def transcript_keywords(sections: list[Note], k: int = 10) -> list[str]:
-    words = Counter(w for s in sections for w in re.findall(r"[a-zA-Z][a-zA-Z'-]{2,}", s.text.lower())
-                    if w not in _STOP)
-    return [w for w, _ in words.most_common(k)]
 
 
 def technical_tags(a: Asset) -> list[str]:
@@ -160,9 +130,6 @@ def describe(a: Asset, scenes: list[Scene], visual_tags: list[str] | None = None
 def describe_asset(lib, a: Asset, transcript=None, motion=None) -> AssetMetadata:
     """describe() with the inputs fetched from a Library (visual tags only with a text-capable encoder;
     transcript sections and motion intervals from the catalog unless given)."""
-    from dam.library_ops.albums import rating_of
-    from dam.library_ops.stored import motion_intervals, transcript_sections
-
     visual: list[str] = []
     # Zero-shot stock words need a joint text-picture space (CLIP). The vision model's text side
     # maps words onto ImageNet classes, and on footage of no such class (test patterns) its best
@@ -172,7 +139,6 @@ def describe_asset(lib, a: Asset, transcript=None, motion=None) -> AssetMetadata
         _, vecs, _ = lib.store.vectors_of("l0", lib.key, a.id)
         if len(vecs):
             visual = rank_tags(vecs[0], np.asarray(tag_vecs), STOCK_VOCABULARY, margin=1.0)
-    from dam.enrich.store import view
 
     r = rating_of(lib.catalog, a.id)
     transcript = transcript_sections(lib, a.id) if transcript is None else transcript

@@ -6,13 +6,26 @@ come from what the catalog holds (dam.library_ops.stored)."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from dam.files import write_atomic
+from dam.library_ops import timeline as tl
+from dam.library_ops.albums import album_assets
+from dam.library_ops.blender import BlenderClip, write_blender
 from dam.library_ops.describe import AssetMetadata, describe_asset
+from dam.library_ops.stock import stock_csv
+from dam.library_ops.stored import (
+    motion_intervals,
+    motion_tracks,
+    sync_offsets,
+    transcript_sections,
+    transcript_segments,
+)
+from dam.library_ops.timeline import Reel
+from dam.library_ops.xmp import write_sidecar
 from dam.schema import Asset, ErrorRecord
 
 Timed = dict[str, list[tuple[float, float, str]]]
@@ -29,14 +42,6 @@ class ExportReport(BaseModel):
     errors: list[ErrorRecord] = Field(default_factory=list)
 
 
-def write_atomic(path: Path, data: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.dam-part")
-    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
-    os.replace(tmp, path)
-    return path
-
-
 def unique_stem(a: Asset, taken: set[str]) -> str:
     """The file's stem, made safe as a file name; the asset id is added when two would clash."""
     stem = re.sub(r"[\x00-\x1f\x7f/\\]", "_", Path(a.path).stem).lstrip(".") or a.id
@@ -48,8 +53,6 @@ def unique_stem(a: Asset, taken: set[str]) -> str:
 
 def select(lib, refs: list[str] | None = None, album: str | None = None) -> list[Asset]:
     """Assets named by id/path, or an album's, or every asset with no selection; KeyError names a miss."""
-    from dam.library_ops.albums import album_assets
-
     if album:
         ids = album_assets(lib.catalog, album)
         found = {a.id: a for a in lib.catalog.assets(ids=ids, limit=100_000)}
@@ -85,8 +88,6 @@ def export(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed | N
         except Exception as e:  # one asset's trouble never stops the export
             report.errors.append(ErrorRecord(path=a.path, reason=f"{type(e).__name__}: {e}", stage="export"))
     if fmt == "xmp":
-        from dam.library_ops.xmp import write_sidecar
-
         taken: set[str] = set()
         by_id = {a.id: a for a in assets}
         for m in metas:
@@ -96,8 +97,6 @@ def export(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed | N
             except OSError as e:
                 report.errors.append(ErrorRecord(path=m.path, reason=str(e), stage="export"))
     else:
-        from dam.library_ops.stock import stock_csv
-
         text, warnings = stock_csv(fmt, metas)
         report.warnings += warnings
         report.files.append(str(write_atomic(out / f"{fmt}.csv", text)))
@@ -107,9 +106,6 @@ def export(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed | N
 def reel_of(lib, a: Asset, transcript=None, motion=None):
     """An asset as a timeline reel: its shots (or the whole clip when it has no scenes yet), with
     transcript sections and motion as markers (from the catalog unless given)."""
-    from dam.library_ops.stored import motion_intervals, transcript_sections
-    from dam.library_ops.timeline import Reel
-
     info = a.info
     duration = (info.duration if info else None) or 0.0
     fps = (info.video.fps if info and info.video else None) or 25.0
@@ -121,9 +117,6 @@ def reel_of(lib, a: Asset, transcript=None, motion=None):
 
 def _timeline(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed | None, motion: Timed | None,
               report: ExportReport) -> ExportReport:
-    from dam.library_ops import timeline as tl
-    from dam.library_ops.stored import transcript_segments
-
     reels = []
     for a in assets:
         if a.kind != "video" or not (a.info and a.info.duration):
@@ -150,9 +143,6 @@ def _timeline(lib, fmt: str, assets: list[Asset], out: Path, transcripts: Timed 
 def _blender(lib, assets: list[Asset], out: Path, offsets: dict[str, float] | None, tracks: dict | None,
              report: ExportReport) -> ExportReport:
     """Offsets default to the stored sync offsets, tracks to the stored motion tracks."""
-    from dam.library_ops.blender import BlenderClip, write_blender
-    from dam.library_ops.stored import motion_tracks, sync_offsets
-
     offsets = sync_offsets(lib, [a.id for a in assets]) if offsets is None else offsets
 
     clips = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dam.media.proxy import make_proxy, needs_proxy
+from dam.media.proxy import make_proxy, needs_proxy, proxy_path
 from dam.schema import Asset, ErrorRecord
 
 LIVE_MAX_SECONDS = 5.0
@@ -42,7 +42,7 @@ def live_pairs(assets: list[tuple[Path, Asset]]) -> list[tuple[Path, Asset, Path
 def _children(catalog, folder: Path) -> list:
     """File rows directly inside folder (not below it), with an asset."""
     prefix = str(folder).rstrip("/") + "/"
-    return catalog._rows("SELECT path, asset_id FROM files WHERE substr(path, 1, ?) = ? AND asset_id IS NOT NULL"
+    return catalog.rows("SELECT path, asset_id FROM files WHERE substr(path, 1, ?) = ? AND asset_id IS NOT NULL"
                          " AND instr(substr(path, ?), '/') = 0", (len(prefix), prefix, len(prefix) + 1))
 
 
@@ -61,7 +61,7 @@ def group_live_photos(lib, folders: set[Path]) -> set[str]:
                 if a is not None:
                     entries.append((Path(r["path"]), a))
     gone: set[str] = set()
-    for pp, photo, vp, video in live_pairs(entries):
+    for _pp, photo, vp, video in live_pairs(entries):
         if video.id == photo.id:
             continue
         row = lib.catalog.file(str(vp))
@@ -73,10 +73,6 @@ def group_live_photos(lib, folders: set[Path]) -> set[str]:
                                                        "live_duration": f"{video.info.duration or 0:.2f}"}})
         lib.catalog.set_asset(photo.id, info=info.model_dump_json())
     return gone
-
-
-def proxy_path(settings, asset_id: str) -> Path:
-    return settings.root / "proxies" / f"{asset_id}.mp4"
 
 
 def make_proxies(lib, assets: list[Asset], progress=None) -> list[ErrorRecord]:
@@ -95,3 +91,8 @@ def make_proxies(lib, assets: list[Asset], progress=None) -> list[ErrorRecord]:
     if progress and todo:
         progress.finish()
     return errors
+
+
+def proxy_stage(lib, run, done: list[str]) -> None:
+    """The ingest stage (dam.ingest_run.AFTER_LEVELS): proxies for the videos just indexed."""
+    run.report.errors += make_proxies(lib, lib.catalog.assets(ids=done), run.progress)

@@ -14,7 +14,16 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from dam.config import Settings
-from dam.library_ops.backup import INFO, MANIFEST, BackupError, _locked, check_copy, copy_verified, media_source, read_manifest
+from dam.library_ops.backup import (
+    INFO,
+    MANIFEST,
+    BackupError,
+    check_copy,
+    copy_verified,
+    locked,
+    media_source,
+    read_manifest,
+)
 from dam.media.hashing import content_hash
 from dam.schema import ErrorRecord
 
@@ -54,7 +63,7 @@ def restore(settings: Settings, source: Path, originals: bool = True, dry_run: b
     if library_in_use(settings) and not force:
         raise BackupError(f"{settings.root} already holds a library; restore into an empty data dir (or force)")
     report = RestoreReport(source=str(source), data_dir=str(settings.root), dry_run=dry_run)
-    with _locked(source):
+    with locked(source):
         entries = read_manifest(source)
         todo = [e for e in entries.values() if e["rel"].startswith("data/") or (originals and e["rel"].startswith("media/"))]
         if progress:

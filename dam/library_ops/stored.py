@@ -7,35 +7,31 @@ from __future__ import annotations
 
 import json
 
+from dam.audio.multicam import KIND
+from dam.audio.store import transcript_of
+from dam.motion.store import load
+
 Timed = list[tuple[float, float, str]]
 
 
 def transcript_sections(lib, asset_id: str) -> Timed:
-    from dam.speech import transcript_of
-
     tr = transcript_of(lib, asset_id)
     return [(s.start, s.end, s.title) for s in tr.sections] if tr else []
 
 
 def transcript_segments(lib, asset_id: str) -> Timed:
     """What was said, segment by segment: the text subtitles carry (a section has only a title)."""
-    from dam.speech import transcript_of
-
     tr = transcript_of(lib, asset_id)
     return [(s.start, s.end, s.text) for s in tr.segments] if tr else []
 
 
 def motion_intervals(lib, asset_id: str) -> Timed:
-    from dam.motion.store import load
-
     tl = load(lib.catalog, asset_id)
     return [(i.start, i.end, "camera motion" if i.kind == "camera" else "motion") for i in tl.intervals] if tl else []
 
 
 def motion_tracks(lib, asset_id: str) -> dict[str, list[tuple[float, float, float]]]:
     """Each tracked object's centre (fractions of the frame, y down) over time."""
-    from dam.motion.store import load
-
     tl = load(lib.catalog, asset_id)
     if tl is None:
         return {}
@@ -46,12 +42,10 @@ def motion_tracks(lib, asset_id: str) -> dict[str, list[tuple[float, float, floa
 def sync_offsets(lib, asset_ids: list[str]) -> dict[str, float]:
     """Seconds on the reference's timeline at which each clip starts (a reference: 0), from
     `dam sync`'s multicam relations (stored clip -> reference, so the direction is kept)."""
-    from dam.multicam import KIND
-
     wanted = set(asset_ids)
     out: dict[str, float] = {}
     for aid in asset_ids:
-        for r in lib.catalog._rows("SELECT other_id, detail FROM relations WHERE kind = ? AND asset_id = ?", (KIND, aid)):
+        for r in lib.catalog.rows("SELECT other_id, detail FROM relations WHERE kind = ? AND asset_id = ?", (KIND, aid)):
             offset = json.loads(r["detail"]).get("offset")
             if offset is not None:
                 out[aid] = float(offset)

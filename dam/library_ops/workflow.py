@@ -8,12 +8,14 @@ job with progress; the workflow itself is a job whose `done` counts finished ste
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from dam.library_ops.albums import AlbumSpec, check_name
+from dam.errors import DamError
+from dam.library_ops.albums import AlbumSpec, check_name, mirror_album
+from dam.library_ops.backup import backup
+from dam.library_ops.exports import FORMATS, export, select
 from dam.library_ops.jobs import JobTracker
 from dam.schema import ErrorRecord
 
@@ -60,8 +62,6 @@ class ExportStep(_Step):
     @field_validator("format")
     @classmethod
     def _fmt(cls, v: str) -> str:
-        from dam.library_ops.exports import FORMATS
-
         if v not in FORMATS:
             raise ValueError(f"unknown export format {v!r} (one of: {', '.join(FORMATS)})")
         return v
@@ -118,7 +118,8 @@ def parse(data: Any) -> Workflow:
 
 def check(lib, wf: Workflow, backup_root_ok) -> None:
     """What the schema cannot tell; raises WorkflowError listing every problem at once.
-    backup_root_ok(path) -> Path resolves a backup root or raises ValueError/PermissionError."""
+    backup_root_ok(path) -> Path resolves a backup root (dam.usecases.library.backup_root) or raises
+    DamError/PermissionError."""
     problems: list[str] = []
 
     def folder(i: int, path: str, must_be_dir: bool) -> None:
@@ -141,11 +142,9 @@ def check(lib, wf: Workflow, backup_root_ok) -> None:
         elif isinstance(step, BackupStep):
             try:
                 backup_root_ok(step.backup_root)
-            except (ValueError, PermissionError) as e:
+            except (DamError, PermissionError) as e:
                 problems.append(f"workflow.{i}: {e}")
         elif isinstance(step, ExportStep):
-            from dam.library_ops.exports import select
-
             earlier = {s.album for s in wf.workflow[:i] if isinstance(s, SyncAlbumStep)}
             try:  # an album synced by an earlier step of this workflow does not exist yet
                 if not (step.album and (step.album in earlier or step.album.rpartition("/")[2] in earlier)):
@@ -188,9 +187,6 @@ def run(lib, wf: Workflow, tracker: JobTracker, report: WorkflowReport, backup_r
 
 
 def _run_step(lib, step, res: StepResult, backup_root_ok, step_progress) -> None:
-    from dam.library_ops.albums import sync_album
-    from dam.library_ops.backup import backup
-
     if isinstance(step, IngestStep):
         r = lib.ingest(step.paths, implicit_root=True, levels=step.levels, progress=step_progress)
         res.job, res.result = r.job, r.model_dump(mode="json", exclude={"assets"})
@@ -202,14 +198,10 @@ def _run_step(lib, step, res: StepResult, backup_root_ok, step_progress) -> None
         if isinstance(step, ScanStep):
             out = lib.scan(step.root, implicit_root=True, progress=t)
         elif isinstance(step, SyncAlbumStep):
-            root = lib.allowed(step.root, implicit_root=True)
-            lib.scan(root, implicit_root=True)
-            out = sync_album(lib.catalog, lib.settings.albums_dir, step, root, progress=t)
+            out = mirror_album(lib, step, implicit_root=True, progress=t)
         elif isinstance(step, BackupStep):
             out = backup(lib.settings, lib.catalog, backup_root_ok(step.backup_root), step.dry_run, t, t.job)
         elif isinstance(step, ExportStep):
-            from dam.library_ops.exports import export, select
-
             chosen = select(lib, step.assets, step.album)
             t.start(f"export {step.format}", len(chosen))
             out = export(lib, step.format, chosen, lib.settings.root / "exports" / step.name)
@@ -233,17 +225,5 @@ def library_stats(lib) -> dict:
     counts = lib.catalog.counts()
     vectors = {level: lib.store.count(level, lib.key) for level in ("l0", "l1", "l2")}
     vectors["text"] = lib.store.count("text", lib.text_encoder_key)
-    albums = lib.catalog._rows("SELECT count(*) AS n FROM albums")[0]["n"]
+    albums = lib.catalog.rows("SELECT count(*) AS n FROM albums")[0]["n"]
     return {**counts, "albums": albums, "vectors": vectors, "encoder": lib.key}
-
-
-def cli_backup_root(lib):
-    """On the command line a backup may go anywhere except inside the data dir."""
-
-    def ok(path: str) -> Path:
-        p = Path(path).expanduser().resolve()
-        if p == lib.settings.root or lib.settings.root in p.parents:
-            raise ValueError(f"backup root {p} must not be inside the data dir")
-        return p
-
-    return ok

@@ -32,7 +32,7 @@ def decode_size(width: int, height: int, short_side: int) -> tuple[int, int]:
     return w, h
 
 
-def _rotate(frames: np.ndarray, rotation: int) -> np.ndarray:
+def rotate(frames: np.ndarray, rotation: int) -> np.ndarray:
     k = {90: 1, 180: 2, 270: 3}.get(rotation % 360, 0)
     return np.ascontiguousarray(np.rot90(frames, k=k, axes=(1, 2))) if k else frames
 
@@ -73,7 +73,7 @@ def decode_shard(path: Path, start: int, end: int, wanted: np.ndarray, size: tup
     if not decoded:
         raise DecodeError(f"no frame of {start}-{end} can be decoded (truncated or corrupt?)")
     frames = np.stack(keep) if keep else np.zeros((0, size[1], size[0], 3), np.uint8)
-    return ShardFrames(tiny=np.stack(tiny), first=lo, frames=_rotate(frames, rotation),
+    return ShardFrames(tiny=np.stack(tiny), first=lo, frames=rotate(frames, rotation),
                        index=np.asarray(keep_idx, np.int64), times=np.asarray(keep_t, np.float64),
                        decoded=np.asarray(decoded, np.int64))
 
@@ -85,7 +85,7 @@ def decode_picks(path: Path, index: list[int], size: tuple[int, int], rotation: 
         got = src.at([i for i in index if i >= 0], size)
     if not got:
         return np.zeros((0, size[1], size[0], 3), np.uint8), np.zeros(0), np.zeros(0, np.int64)
-    return (_rotate(np.stack([f.image for f in got]), rotation), np.asarray([f.time for f in got]),
+    return (rotate(np.stack([f.image for f in got]), rotation), np.asarray([f.time for f in got]),
             np.asarray([f.index for f in got], np.int64))
 
 

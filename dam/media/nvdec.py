@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dam.media.decode import TINY, DecodeError, ShardFrames, _rotate
+from dam.media.decode import TINY, DecodeError, ShardFrames, rotate
 
 CHUNK = 48
 
@@ -76,7 +76,7 @@ def decode_shard_nvdec(path: Path, start: int, end: int, wanted: np.ndarray, siz
     sampled = host(frames, size[1], size[0])
     index = keep[keep < pos][: len(sampled)]
     # Times on the nominal frame grid: the pipeline sends variable-frame-rate files to decord.
-    return ShardFrames(tiny=host(tiny, TINY[1], TINY[0]), first=lo, frames=_rotate(sampled, rotation), index=index,
+    return ShardFrames(tiny=host(tiny, TINY[1], TINY[0]), first=lo, frames=rotate(sampled, rotation), index=index,
                        times=index / fps, decoded=np.arange(lo, hi, dtype=np.int64))
 
 

@@ -10,6 +10,9 @@ import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
+
+from dam.media.decoders import DecodeError
 from dam.schema import MediaInfo, VideoStream
 
 try:
@@ -126,3 +129,14 @@ def photo_still(src: Path, dest: Path, width: int = 640) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return dest
+
+
+def read_image(path: Path) -> np.ndarray:
+    """A picture as one RGB frame [1, h, w, 3], turned upright by its EXIF orientation."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(path) as im:
+            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))[None]
+    except Exception as e:
+        raise DecodeError(f"cannot read image: {e}") from None

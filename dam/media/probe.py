@@ -9,6 +9,7 @@ from pathlib import Path
 
 import ffmpeg
 
+from dam.media.photo import PhotoError, is_heif, probe_photo
 from dam.schema import AudioStream, MediaInfo, VideoStream
 
 _STILL_FORMATS = re.compile(r"(_pipe$|^image2$)")
@@ -107,8 +108,6 @@ def probe(path: Path) -> MediaInfo:
     try:
         data = ffmpeg.probe(f"file:{path}")
     except ffmpeg.Error as e:
-        from dam.media.photo import PhotoError, is_heif, probe_photo
-
         if is_heif(path):  # HEIC photos: ffprobe cannot open them, Pillow (pillow-heif) can
             try:
                 return probe_photo(path)
@@ -164,8 +163,6 @@ def probe(path: Path) -> MediaInfo:
         tags=tags,
     )
     if kind == "image":  # EXIF capture date, camera and GPS, which ffprobe does not read
-        from dam.media.photo import PhotoError, probe_photo
-
         try:
             return probe_photo(path, info)
         except PhotoError:

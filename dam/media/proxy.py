@@ -7,11 +7,17 @@ import os
 import subprocess
 from pathlib import Path
 
+from dam.config import Settings
 from dam.schema import MediaInfo
 
 _PLAYABLE_CODECS = {"h264", "vp8", "vp9", "av1"}
 _PLAYABLE_PIX = {"yuv420p", "yuvj420p"}
 _PLAYABLE_CONTAINERS = ("mp4", "mov", "webm", "matroska")
+
+
+def proxy_path(settings: Settings, asset_id: str) -> Path:
+    """Where the asset's proxy lives: the one place the path is composed."""
+    return settings.root / "proxies" / f"{asset_id}.mp4"
 
 
 def needs_proxy(info: MediaInfo | None) -> bool:

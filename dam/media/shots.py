@@ -10,6 +10,8 @@ from typing import Literal
 
 import numpy as np
 
+from dam.registry import Registry
+
 
 @dataclass(frozen=True)
 class Transition:
@@ -22,6 +24,8 @@ class Transition:
 
 
 class ShotDetector(ABC):
+    """A detector: one subclass in one module, named in SHOT_DETECTORS below."""
+
     name: str
 
     @abstractmethod
@@ -100,3 +104,14 @@ class TransNetV2Detector(ShotDetector):
                 single.append(torch.sigmoid(one[:, 25:75, 0]).reshape(-1).float().cpu().numpy())
                 many.append(torch.sigmoid(rest["many_hot"][:, 25:75, 0]).reshape(-1).float().cpu().numpy())
         return np.concatenate(single)[:n], np.concatenate(many)[:n]
+
+
+# Shot detectors by name (DAM_SHOT_DETECTOR). A new one: a ShotDetector subclass in its own module
+# under dam/media/, one line here, and its name in `Settings.shot_detector`'s choices.
+SHOT_DETECTORS: Registry[ShotDetector] = Registry("shot detector", {
+    "transnetv2": "dam.media.shots:TransNetV2Detector",
+})
+
+
+def load_shot_detector(name: str) -> ShotDetector:
+    return SHOT_DETECTORS.get(name)()

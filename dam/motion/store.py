@@ -1,9 +1,7 @@
 """Motion timelines in the catalog (tables `motion`, `motion_intervals`), the search filter over
-them, and the ingest stage. The catalog owner calls these; nothing else writes."""
+them. The catalog owner calls these; nothing else writes. The ingest stage is dam.motion.stage."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from dam.catalog import Catalog, now
 from dam.motion.model import MotionTimeline
@@ -20,16 +18,16 @@ def save(catalog: Catalog, asset_id: str, tl: MotionTimeline) -> None:
 
 
 def load(catalog: Catalog, asset_id: str) -> MotionTimeline | None:
-    rows = catalog._rows("SELECT timeline FROM motion WHERE asset_id = ?", (asset_id,))
+    rows = catalog.rows("SELECT timeline FROM motion WHERE asset_id = ?", (asset_id,))
     return MotionTimeline.model_validate_json(rows[0]["timeline"]) if rows else None
 
 
 def summary(catalog: Catalog, asset_id: str) -> dict | None:
     """What an asset page shows: whether it moved, and when (no per-frame boxes)."""
-    rows = catalog._rows("SELECT has_motion, analysed_at FROM motion WHERE asset_id = ?", (asset_id,))
+    rows = catalog.rows("SELECT has_motion, analysed_at FROM motion WHERE asset_id = ?", (asset_id,))
     if not rows:
         return None
-    spans = catalog._rows('SELECT start, "end", kind, intensity FROM motion_intervals WHERE asset_id = ? '
+    spans = catalog.rows('SELECT start, "end", kind, intensity FROM motion_intervals WHERE asset_id = ? '
                           "ORDER BY start", (asset_id,))
     return {"has_motion": bool(rows[0]["has_motion"]), "analysed_at": rows[0]["analysed_at"],
             "intervals": [dict(r) for r in spans]}
@@ -46,14 +44,14 @@ def _where(motion: bool | None, start: float | None, end: float | None) -> tuple
 def matching(catalog: Catalog, ids: set[str], motion: bool | None, start: float | None, end: float | None) -> set[str]:
     """The ids among `ids` whose stored motion satisfies the filter (unanalysed assets never do)."""
     sql, args = _where(motion, start, end)
-    found = {r["asset_id"] for r in catalog._rows(sql, args)}
+    found = {r["asset_id"] for r in catalog.rows(sql, args)}
     return ids & found
 
 
 def motion_hits(catalog: Catalog, start: float | None, end: float | None, limit: int) -> list[Hit]:
     """Moments with object motion (optionally overlapping [start, end]), strongest first: what a
     search with only a motion filter returns."""
-    rows = catalog._rows(
+    rows = catalog.rows(
         'SELECT m.asset_id, m.start, m."end", m.intensity, a.path, a.poster FROM motion_intervals m '
         'JOIN assets a ON a.id = m.asset_id WHERE m.kind = \'object\' AND m."end" > ? AND m.start < ? '
         "ORDER BY m.intensity DESC LIMIT ?", (start or 0.0, end if end is not None else 1e12, limit * 5))
@@ -67,27 +65,3 @@ def motion_hits(catalog: Catalog, start: float | None, end: float | None, limit:
         else:
             h.moments += 1
     return list(hits.values())[:limit]
-
-
-def analyse_assets(library, asset_ids: list[str], progress=None) -> None:
-    """The optional ingest stage (DAM_MOTION_ON_INGEST): a timeline per video, errors recorded
-    on the asset without failing the ingest."""
-    from dam.media.decode import DecodeError
-    from dam.motion.analyze import analyze_file
-    from dam.motion.model import MotionParams
-
-    params = MotionParams.from_settings(library.settings)
-    if progress:
-        progress.start("motion", len(asset_ids))
-    for aid in asset_ids:
-        a = library.catalog.asset(aid)
-        if a is not None and a.kind == "video":
-            try:
-                save(library.catalog, aid, analyze_file(Path(a.path), params))
-            except (DecodeError, OSError) as e:
-                library.catalog.set_asset(aid, error=f"motion: {e}")
-        if progress:
-            progress.advance(1, a.name if a else aid)
-    if progress:
-        progress.finish()
-

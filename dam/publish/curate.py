@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from dam.config import PublishTarget
 from dam.library_ops.describe import AssetMetadata
-from dam.publish.target import PublishTarget
+from dam.library_ops.stock import LAYOUTS
 
 
 class Problem(BaseModel):
@@ -16,7 +17,7 @@ class Problem(BaseModel):
 
 
 def check(m: AssetMetadata, t: PublishTarget) -> list[str]:
-    lim = t.limits
+    lim = LAYOUTS[t.layout]
     out = []
     if m.flag == "reject":
         out.append("flagged as a reject")

@@ -11,13 +11,18 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from dam.config import PublishTarget
+from dam.files import write_atomic
 from dam.library_ops.describe import describe_asset
-from dam.library_ops.exports import unique_stem, write_atomic
+from dam.library_ops.exports import unique_stem
+from dam.library_ops.photos import make_proxies
 from dam.library_ops.stock import stock_csv
 from dam.library_ops.xmp import xmp_packet
+from dam.media.proxy import needs_proxy, proxy_path
+from dam.publish import ftp, sftp
 from dam.publish.curate import Problem, curate
 from dam.publish.remote import PublishError, Remote, Upload, ensure_dir, upload
-from dam.publish.target import PublishTarget, password, ssh_secrets, target
+from dam.publish.target import password, ssh_secrets, target
 from dam.schema import Asset
 
 
@@ -70,9 +75,6 @@ def plan(lib, name: str, assets: list[Asset]) -> tuple[PublishReport, list[Uploa
 def deliverable(lib, a: Asset, media: str) -> Path:
     """The file to send: the original, or (media="proxy") the H.264 proxy of a source a browser
     cannot play, made now if ingest has not made it yet."""
-    from dam.library_ops.photos import make_proxies, proxy_path
-    from dam.media.proxy import needs_proxy
-
     if media != "proxy" or not needs_proxy(a.info):
         return Path(a.path)
     proxy = proxy_path(lib.settings, a.id)
@@ -110,10 +112,7 @@ def publish(lib, name: str, assets: list[Asset], dry_run: bool = False) -> Publi
 def open_remote(name: str, t: PublishTarget) -> Remote:
     """Log in to the target; secrets are read from the environment here and go nowhere else."""
     if t.protocol == "sftp":
-        from dam.publish import sftp
-
         pw, key = ssh_secrets(name, t)
         return sftp.connect(t.host, t.port, t.user, pw, key, t.known_hosts, t.timeout)
-    from dam.publish import ftp
 
     return ftp.connect(t.protocol, t.host, t.port, t.user, password(name, t), t.timeout, t.tls_verify)

@@ -14,13 +14,15 @@ from pathlib import Path
 import ray
 from ray import serve
 
-from dam.actors.catalog import HEAD
+from dam.actors.manager import start_manager
+from dam.actors.sources import classify
+from dam.actors.watcher import start_watchers
 from dam.config import Settings
+from dam.runtime.serve import DIRECT_INGRESS, direct_ingress_env, serve_running
+from dam.runtime.start import HEAD, ensure_ray, has_gpu
 from dam.serve.api import Api
 from dam.serve.search import Searcher
 from dam.serve.service import LibraryService, QueryEncoder
-
-DIRECT_INGRESS = "RAY_SERVE_ENABLE_DIRECT_INGRESS"
 
 
 def build(args: dict | None = None, settings: Settings | None = None, direct_ingress: bool = False):
@@ -30,7 +32,7 @@ def build(args: dict | None = None, settings: Settings | None = None, direct_ing
     if not settings.media_roots:
         settings = settings.model_copy(update={"media_roots": [Path.cwd()]})
     conf = settings.model_dump(mode="json")
-    gpus = 0.25 if ray.is_initialized() and ray.cluster_resources().get("GPU", 0) > 0 else 0
+    gpus = 0.25 if ray.is_initialized() and has_gpu() else 0
     encoder = QueryEncoder.options(ray_actor_options={"num_cpus": 0, "num_gpus": gpus}).bind(conf)
     # Cluster mode: the data dir (thumbnails, proxies) is on the head, so its writer and the
     # ingress that serves those files run there; searches can run anywhere.
@@ -41,20 +43,6 @@ def build(args: dict | None = None, settings: Settings | None = None, direct_ing
         searcher = Searcher.options(num_replicas=settings.search_replicas).bind(conf)
     api_options = {**on_head, "runtime_env": {"env_vars": {DIRECT_INGRESS: "1"}}} if direct_ingress else on_head
     return Api.options(ray_actor_options=api_options).bind(library, encoder, conf, searcher)
-
-
-def direct_ingress_env(port: int) -> dict[str, str]:
-    """The Serve controller's settings for an ingress replica that listens on `port` itself.
-    Serve hands each ingress replica a port from a range; a range of one port makes it ours. No
-    load balancer drains the replica, so it stops without Serve's 30 s drain."""
-    return {DIRECT_INGRESS: "1", "RAY_SERVE_DIRECT_INGRESS_MIN_HTTP_PORT": str(port),
-            "RAY_SERVE_DIRECT_INGRESS_MAX_HTTP_PORT": str(port + 1),
-            "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "0.5"}
-
-
-def _serve_running() -> bool:
-    return any(a["name"] == "SERVE_CONTROLLER_ACTOR" and a["namespace"] == "serve"
-               for a in ray.util.list_named_actors(all_namespaces=True))
 
 
 class PortInUse(OSError):
@@ -75,8 +63,6 @@ def _bind(host: str, port: int) -> int:
 
 def run(settings: Settings, blocking: bool = True) -> None:
     """Start dam on a local Ray (or DAM_RAY_ADDRESS) and serve HTTP on settings.host:port."""
-    from dam.datasets.pipeline import ensure_ray
-
     if not settings.ray_address:  # fail now, not after Serve's replica has retried the port for a while
         _bind(settings.host, settings.port)
     ensure_ray(settings)
@@ -84,23 +70,18 @@ def run(settings: Settings, blocking: bool = True) -> None:
     # actor call (3.5-4.5 ms of CPU per search here). When this call starts Serve, the ingress
     # replica answers on settings.port directly, and the proxy (which Serve still runs) gets a
     # spare port. A Serve already running (a cluster's) keeps its proxy on settings.port.
-    direct = not _serve_running()
+    direct = not serve_running()
     logging.getLogger("ray.serve").setLevel(logging.WARNING)  # its "ready at" names the proxy's port
     serve.start(http_options={"host": settings.host, "port": _bind(settings.host, 0) if direct else settings.port},
                 logging_config={"log_level": "WARNING"},
                 controller_options={"runtime_env": {"env_vars": direct_ingress_env(settings.port)}} if direct else None)
     cameras = bool(settings.camera_sources or settings.camera_watch_dir)
     if settings.camera_sources:  # a file named relative to where `dam serve` runs, not the actor's cwd
-        from dam.actors.sources import classify
-
         settings = settings.model_copy(update={"camera_sources": [
             str(Path(u).expanduser().resolve()) if classify(u) == "file" else u for u in settings.camera_sources]})
     serve.run(build(settings=settings, direct_ingress=direct), name="dam", route_prefix="/",
               blocking=blocking and not cameras)
     if cameras:
-        from dam.actors.manager import start_manager
-        from dam.actors.watcher import start_watchers
-
         # The manager is a named actor owned by this driver, and Ray destroys an actor whose
         # owner holds no handle to it ("has no references, destroying actor": cameras never
         # started under `dam serve` while the tests, which kept the handle, passed). The driver

@@ -95,7 +95,7 @@ def json_depth(body: bytes) -> int:
 
 
 class Guard:
-    """The ASGI middleware (added to the app once, in dam.serve.api)."""
+    """The ASGI middleware (added to the app once, in dam.serve.http)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -12,13 +12,12 @@ import ray
 from ray import serve
 
 from dam.config import Settings
+from dam.library import Library
+from dam.search import Filters, QueryVectors
 
 
 def run_search(library, text, image_vec, visual_text, sentence, limit: int, filters: dict) -> list[dict]:
     """The one search both LibraryService and Searcher answer with."""
-    from dam.library import QueryVectors
-    from dam.search import Filters
-
     q = QueryVectors(text=text, image=image_vec, visual_text=visual_text, sentence=sentence)
     return [h.model_dump(mode="json") for h in library.search(limit=limit, filters=Filters(**filters), query=q)]
 
@@ -32,8 +31,6 @@ def served_by() -> str:
 @serve.deployment(num_replicas=1, max_replicas_per_node=1, max_ongoing_requests=32, ray_actor_options={"num_cpus": 0})
 class Searcher:
     def __init__(self, settings: dict):
-        from dam.library import Library
-
         self.library = Library(Settings(**settings))
         self.name = served_by()
 

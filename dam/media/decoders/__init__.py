@@ -9,29 +9,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from dam.media.decoders.base import TINY, DecodeError, Frame, VideoSource
+from dam.registry import Registry
 
 DEFAULT = "pyav"
 
 
-def _registry() -> dict[str, type[VideoSource]]:
-    # Imported here so a process loads only the FFmpeg build of the library it uses (decord's and
-    # PyNvVideoCodec's clash in one process; see dam/media/nvdec.py).
-    from dam.media.decoders.decord import DecordSource
-    from dam.media.decoders.pyav import PyAVSource
-    from dam.media.decoders.torchcodec import TorchCodecSource
-
-    return {s.name: s for s in (PyAVSource, DecordSource, TorchCodecSource)}
-
-
-NAMES = ("pyav", "decord", "torchcodec")
+# Named by import path, so a process loads only the FFmpeg build of the library it uses (decord's
+# and PyNvVideoCodec's clash in one process; see dam/media/nvdec.py). A new decoder: a VideoSource
+# subclass in its own module here, and one line.
+DECODERS: Registry[VideoSource] = Registry("decoder", {
+    "pyav": "dam.media.decoders.pyav:PyAVSource",
+    "decord": "dam.media.decoders.decord:DecordSource",
+    "torchcodec": "dam.media.decoders.torchcodec:TorchCodecSource",
+})
+NAMES = tuple(DECODERS.names())
 
 
 def open_video(path: Path, backend: str | None = None, threads: int = 1) -> VideoSource:
-    name = backend or DEFAULT
-    registry = _registry()
-    if name not in registry:
-        raise ValueError(f"unknown decoder {name!r}: choose one of {', '.join(NAMES)}")
-    return registry[name](Path(path), threads)
+    return DECODERS.get(backend or DEFAULT)(Path(path), threads)
 
 
-__all__ = ["DEFAULT", "NAMES", "TINY", "DecodeError", "Frame", "VideoSource", "open_video"]
+__all__ = ["DECODERS", "DEFAULT", "NAMES", "TINY", "DecodeError", "Frame", "VideoSource", "open_video"]

@@ -33,9 +33,9 @@ import ray
 from ray.exceptions import ActorUnavailableError
 
 from dam.catalog import Catalog
+from dam.runtime.start import HEAD
 
 NAMESPACE = "dam"
-HEAD = "node:__internal_head__"  # the resource Ray gives the head node only
 IDLE_TRANSACTION_S = 30.0
 RESTART_WAIT_S = 60.0  # a call waits this long for a restarting catalog actor
 # Calls that would add a second row if repeated after "may or may not have run"; every other

@@ -3,7 +3,7 @@ listen on 127.0.0.1 instead.
 
 Ray Serve 2.60 starts each replica's inter-deployment gRPC server on `[::]:0` with no setting
 for it (ray/serve/_private/replica.py); the handles reach it at the node address, which an
-embedded Ray makes 127.0.0.1 (dam.datasets.pipeline.ensure_ray). Kept import-light: it runs at
+embedded Ray makes 127.0.0.1 (dam.runtime.ensure_ray). Kept import-light: it runs at
 the start of every Ray worker."""
 
 from __future__ import annotations

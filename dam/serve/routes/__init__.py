@@ -1,0 +1,1 @@
+"""The ingress's routes, one module per group, each a mixin of dam.serve.api.Api."""

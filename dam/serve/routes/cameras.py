@@ -1,0 +1,60 @@
+"""Live cameras: the list, and an MJPEG preview with exposure and focus overlays.
+A mixin of dam.serve.api.Api: the routes use its handles (self.library, ...) and self._inside."""
+
+import asyncio
+
+import ray
+from fastapi import Query
+from fastapi.responses import StreamingResponse
+
+from dam.actors.manager import get_manager
+from dam.errors import NotFound
+from dam.motion.overlays import preview_jpeg
+from dam.serve.http import app
+
+
+class CameraRoutes:
+    # --- cameras ---
+    @app.get("/cameras")
+    async def cameras(self) -> list[dict]:
+        """Every known camera: node, state, fps, dropped frames, motion, recording, clips."""
+        manager = get_manager()
+        return [] if manager is None else await manager.cameras.remote()
+
+    async def _camera(self, cam_id: str):
+        manager = get_manager()
+        found = None if manager is None else await manager.camera.remote(cam_id)
+        if found is None:
+            raise NotFound(f"no running camera {cam_id!r}")
+        return found[0]
+
+    @app.get("/cameras/{cam_id}/mjpeg")
+    async def camera_mjpeg(self, cam_id: str, overlay: str | None = Query(None, pattern="^(none|false_colour|zebra|peaking)$"),
+                           ire: float = Query(95.0, ge=0, le=109), boxes: bool = True,
+                           fps: float = Query(15.0, gt=0, le=60), width: int = Query(960, ge=64, le=3840),
+                           frames: int | None = Query(None, ge=1, description="Stop after this many frames.")):
+        """Live MJPEG preview with optional overlays: false colour, zebras at `ire`, focus peaking."""
+        cam = await self._camera(cam_id)
+
+        async def stream():
+            last, sent = -1, 0
+            loop = asyncio.get_running_loop()
+            while frames is None or sent < frames:
+                started = loop.time()
+                try:
+                    item = await cam.latest_frame.remote()
+                    if item is None or item["seq"] == last:
+                        await asyncio.sleep(0.01)
+                        continue
+                    frame = await item["ref"][0]  # shared-memory frame, by reference
+                except ray.exceptions.RayError:
+                    return  # the camera was unplugged or stopped: end of stream
+                last = item["seq"]
+                jpeg = await asyncio.to_thread(preview_jpeg, frame, overlay, ire, item["boxes"] if boxes else (), width)
+                yield (b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: " + str(len(jpeg)).encode()
+                       + b"\r\nX-Capture-Time: " + repr(item["t"]).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
+                sent += 1
+                await asyncio.sleep(max(0.0, 1.0 / fps - (loop.time() - started)))
+
+        return StreamingResponse(stream(), media_type="multipart/x-mixed-replace; boundary=frame",
+                                 headers={"Cache-Control": "no-cache"})

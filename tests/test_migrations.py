@@ -1,0 +1,74 @@
+"""The catalog's schema migrations on libraries made by earlier releases: a catalog from before
+the versioning (the release this one follows), and an older one from before jobs knew their
+process and damaged files were salvaged. Each comes up to date with its rows intact."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from dam.catalog import Catalog
+from dam.migrations import BASE, MIGRATIONS
+from dam.schema import MediaInfo
+
+ASSET = ("a1", "hash1", "video", "/m/a.mp4", "a.mp4", 10, 1.0, "2026-01-01T00:00:00+00:00")
+
+
+def _old_catalog(path: Path, drop: dict[str, str]) -> None:
+    """A catalog as an earlier release left it: user_version 0, BASE less the `drop` columns."""
+    script = BASE
+    for table, column in drop.items():
+        script = script.replace(f", {column} TEXT\n);", "\n);", 1) if table == "jobs" else \
+            script.replace(f", indexed_at TEXT, {column} TEXT", ", indexed_at TEXT", 1)
+    db = sqlite3.connect(path)
+    db.executescript(script)
+    db.execute("INSERT INTO assets(id, content_hash, kind, path, name, size, mtime, added_at) VALUES (?,?,?,?,?,?,?,?)",
+               ASSET)
+    db.execute("INSERT INTO jobs(id, kind, status, created_at) VALUES ('j1', 'ingest', 'done', '2026-01-01')")
+    db.commit()
+    columns = {t: {r[1] for r in db.execute(f"PRAGMA table_info({t})")} for t in ("assets", "jobs")}
+    db.close()
+    for table, column in drop.items():
+        assert column not in columns[table]
+
+
+def _version(path: Path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_a_new_catalog_is_at_the_last_version_and_reopens_unchanged(tmp_path):
+    path = tmp_path / "catalog.sqlite"
+    Catalog(path).close()
+    assert _version(path) == len(MIGRATIONS)
+    Catalog(path).close()
+    assert _version(path) == len(MIGRATIONS)
+
+
+def test_the_previous_release_catalog_is_migrated_with_its_rows(tmp_path):
+    path = tmp_path / "catalog.sqlite"
+    _old_catalog(path, {})
+    assert _version(path) == 0
+    cat = Catalog(path)
+    assert _version(path) == len(MIGRATIONS)
+    assert cat.asset("a1").path == "/m/a.mp4" and cat.job("j1").status == "done"
+    cat.close()
+
+
+def test_an_older_catalog_gains_the_columns_later_releases_added(tmp_path):
+    path = tmp_path / "catalog.sqlite"
+    _old_catalog(path, {"jobs": "owner", "assets": "damaged"})
+    cat = Catalog(path)
+    a = cat.asset("a1")
+    assert a.damaged == [] and a.name == "a.mp4"
+    cat.set_asset("a1", damaged=[[1.0, 2.0]])
+    assert cat.asset("a1").damaged == [(1.0, 2.0)]
+    job = cat.start_job("scan", owner="host:1")
+    assert ("j1", None) not in cat.unfinished_jobs() and (job, "host:1") in cat.unfinished_jobs()
+    cat.upsert_asset("a2", "hash2", "/m/b.mp4", 5, 2.0, MediaInfo(kind="video", container="mp4", size=5))
+    assert {x.id for x in cat.assets()} == {"a1", "a2"}
+    cat.close()
+    assert _version(path) == len(MIGRATIONS)
