@@ -111,6 +111,9 @@ CREATE TABLE IF NOT EXISTS enrich_scene_labels (
 CREATE VIRTUAL TABLE IF NOT EXISTS enrich_scene_fts USING fts5(
     asset_id UNINDEXED, scene UNINDEXED, text, tokenize = "unicode61 remove_diacritics 2"
 );
+CREATE TABLE IF NOT EXISTS stems (
+    asset_id TEXT PRIMARY KEY, method TEXT NOT NULL, model TEXT, created_at TEXT NOT NULL, data TEXT NOT NULL
+);
 """
 
 

@@ -215,6 +215,9 @@ def info(ctx: click.Context, asset: str, as_json: bool) -> None:
     from dam.motion.store import summary
 
     data["motion"] = summary(lib.catalog, a.id)
+    from dam.audio.separate_store import summary as stems_summary
+
+    data["stems"] = stems_summary(lib.catalog, a.id)
     if _emit(data, as_json):
         return
     i = a.info
@@ -253,6 +256,9 @@ def info(ctx: click.Context, asset: str, as_json: bool) -> None:
         spans = [f"{_clock(m['start'])}–{_clock(m['end'])}" + (" (camera)" if m["kind"] == "camera" else "")
                  for m in data["motion"]["intervals"]]
         out.print(f"  motion    {', '.join(spans) if spans else 'none'}")
+    if data["stems"] is not None:
+        st = data["stems"]
+        out.print(f"  stems     {st['method']}: {st['dialogue']}, {st['music']}" + ("" if st["present"] else " (missing)"))
     for r in data["relations"]:
         other = lib.asset(r["other_id"])
         off = r["detail"].get("other_starts_at") if r["kind"] == "multicam" else None
@@ -334,9 +340,11 @@ def sync_cmd(ctx: click.Context, files: tuple[str, ...], reference: str | None, 
 @click.argument("file")
 @click.option("--srt", "srt_out", type=click.Path(dir_okay=False, path_type=Path), help="Write subtitles (SRT) here.")
 @click.option("--vtt", "vtt_out", type=click.Path(dir_okay=False, path_type=Path), help="Write subtitles (WebVTT) here.")
+@click.option("--dialogue", is_flag=True, help="Transcribe the dialogue stem (dam separate; made if needed), not the mix.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def transcribe(ctx: click.Context, file: str, srt_out: Path | None, vtt_out: Path | None, as_json: bool) -> None:
+def transcribe(ctx: click.Context, file: str, srt_out: Path | None, vtt_out: Path | None, dialogue: bool,
+               as_json: bool) -> None:
     """Speech to text: segments with word times, sections at long pauses; stored and searchable."""
     from dam.audio.load import AudioError
     from dam.audio.transcribe import TranscribeConfigError
@@ -353,11 +361,19 @@ def transcribe(ctx: click.Context, file: str, srt_out: Path | None, vtt_out: Pat
         err.print(f"[red]no such file[/] {file!r}")
         sys.exit(EXIT_NOT_FOUND)
     reg = register(lib.catalog, path)
+    from dam.audio.separate import SeparationConfigError, SeparationError
+    from dam.audio.separate_store import separate_asset
+
     try:
-        tr = transcribe_file(lib.settings, str(path))
-    except TranscribeConfigError as e:
+        source = str(path)
+        if dialogue:  # the stem is as long as the file, so word times hold for the file
+            if reg.asset is None:
+                raise SeparationError(f"{path.name}: {reg.error or 'not a media file'}")
+            source = separate_asset(lib, lib.catalog.asset(reg.asset)).dialogue
+        tr = transcribe_file(lib.settings, source).model_copy(update={"path": str(path)})
+    except (TranscribeConfigError, SeparationConfigError) as e:
         raise click.UsageError(str(e)) from None
-    except AudioError as e:
+    except (AudioError, SeparationError) as e:
         err.print(f"[red]error:[/] {e}")
         sys.exit(EXIT_FAILED)
     if reg.asset:
@@ -367,7 +383,7 @@ def transcribe(ctx: click.Context, file: str, srt_out: Path | None, vtt_out: Pat
             tmp = dest.with_name(f".{dest.name}.part")
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(dest)
-    if _emit({"asset_id": reg.asset, **tr.model_dump(mode="json")}, as_json):
+    if _emit({"asset_id": reg.asset, "audio": "dialogue" if dialogue else "mix", **tr.model_dump(mode="json")}, as_json):
         return
     out.print(f"[bold]{path.name}[/]  {tr.backend} ({tr.language})  {tr.speech:.1f}s speech of {tr.duration:.1f}s, "
               f"{len(tr.segments)} segments in {tr.seconds:.1f}s")
@@ -828,6 +844,50 @@ def demo(ctx: click.Context, media: Path | None, queries: tuple[str, ...]) -> No
         ctx.invoke(search, text=None, image=Path(poster), limit=5, kind=None, after=None, before=None,
                    min_duration=None, max_duration=None, min_height=None, as_json=False)
     out.print("\nnext: [bold].venv/bin/dam serve[/] and open http://127.0.0.1:8000 to browse the library")
+
+
+# --- dialogue / music separation -------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("file")
+@click.option("--force", is_flag=True, help="Separate again even when stems from the same method exist.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def separate(ctx: click.Context, file: str, force: bool, as_json: bool) -> None:
+    """Dialogue and music/effects stems (WAV) of FILE or an asset, kept under the data dir; a re-run reuses them."""
+    from dam.audio.separate import SeparationConfigError, SeparationError
+    from dam.audio.separate_store import resolve, separate_asset
+
+    lib = _library(ctx)
+    progress = TerminalProgress(not as_json)
+    try:
+        a = resolve(lib, file)
+        total = float(a.info.duration or 0) if a.info else 0.0
+        progress.start(f"separating {a.name}", max(total, 1.0), unit="s")
+        done = [0.0]
+
+        def advance(seconds: float) -> None:
+            progress.advance(seconds - done[0])
+            done[0] = seconds
+
+        stems = separate_asset(lib, a, force=force, on_progress=advance)
+    except FileNotFoundError as e:
+        err.print(f"[red]{e}[/]")
+        sys.exit(EXIT_NOT_FOUND)
+    except SeparationConfigError as e:
+        raise click.UsageError(str(e)) from None
+    except (SeparationError, PathNotAllowed) as e:
+        err.print(f"[red]error:[/] {e}")
+        sys.exit(EXIT_FAILED)
+    finally:
+        progress.finish()
+    if _emit({"asset_id": a.id, **stems.model_dump(mode="json")}, as_json):
+        return
+    how = "reused" if stems.reused else f"in {stems.seconds:.1f}s"
+    out.print(f"[bold]{a.name}[/]  {stems.method}{f' ({stems.model})' if stems.model else ''}, "
+              f"{_clock(stems.duration)} at {stems.rate} Hz, {stems.channels} ch, {how}")
+    out.print(f"  dialogue  {stems.dialogue}\n  music     {stems.music}")
 
 
 def main() -> None:
