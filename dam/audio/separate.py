@@ -13,6 +13,7 @@ original, so nothing the method misjudges is lost, only put in the other stem.""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from abc import ABC, abstractmethod
@@ -173,11 +174,14 @@ def separate_file(path: str | Path, folder: Path, separator: Separator,
         final = {s: folder / f"{s}.wav" for s in STEMS}
         for s in STEMS:
             os.replace(parts[s], final[s])
-    except AudioError as e:
-        raise SeparationError(str(e)) from None
+    except AudioError as e:  # the reader opened it, so the audio is damaged past `done`
+        why = str(e).removeprefix(f"{Path(path).name}: ")
+        raise SeparationError(f"{Path(path).name}: damaged audio, decoding failed ({why}); nothing was written") from None
     finally:
         for p in parts.values():
             p.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a folder this run made and left empty
+            folder.rmdir()
     return Stems(path=str(path), method=separator.name, model=separator.model, rate=rate, channels=channels,
                  duration=round(done / rate, 3), seconds=round(time.perf_counter() - t0, 3),
                  dialogue=str(final["dialogue"]), music=str(final["music"]))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dam.audio.separate import SeparationConfigError, Separator
+from dam.audio.separate import SeparationConfigError, SeparationError, Separator
 
 DIALOGUE_SOURCES = ("dialogue", "dialog", "speech", "voice", "vocals")
 
@@ -82,8 +82,11 @@ class Demucs(Separator):
         if std < 1e-8:  # silence: nothing to separate (and nothing to divide by)
             return np.zeros_like(x)
         wav = torch.from_numpy(((mix - mean) / std).astype(np.float32))[None]
-        with torch.no_grad():
-            out = apply_model(self._model, wav, shifts=0, split=True, overlap=0.25, device=self._device)
+        try:
+            with torch.no_grad():
+                out = apply_model(self._model, wav, shifts=0, split=True, overlap=0.25, device=self._device)
+        except (RuntimeError, ValueError) as e:  # a checkpoint whose layers do not fit together
+            raise SeparationError(f"the Demucs model {Path(self.model).name} failed: {str(e)[:200]}") from None
         voice = out[0, self._index].cpu().numpy() * std + mean
         return (voice.mean(axis=0, keepdims=True) if x.shape[0] == 1 else voice).astype(np.float32)
 
