@@ -15,12 +15,13 @@ TARGETS = {"decode": ("ratio", 0.9),  # two decoder processes reach ffmpeg -thre
            "backup": ("ratio", 0.25),  # two BLAKE2b passes (source, copy read back) bound it
            "sync": ("speedup_vs_audio_offset_finder", 10.0), "motion": ("iou_vs_mog2", 1.0),
            "vision": ("ratio", 0.8),
-           "decoders": ("recovered", 0.9)}  # frames the default decoder recovers from damaged files ÷ ffmpeg's  # ingest with the vision stage / without it, 1080p on CPU
+           "decoders": ("recovered", 0.9),
+           "separate": ("si_sdr_improvement_db", 3.0)}  # dialogue stem over the mix, at the worst music level  # frames the default decoder recovers from damaged files ÷ ffmpeg's  # ingest with the vision stage / without it, 1080p on CPU
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--only", default="decode,ingest,shots,search,sync,motion", help="also: backup, enrich, scale, vision, decoders, robustness, gpu (needs CUDA)")
+    ap.add_argument("--only", default="decode,ingest,shots,search,sync,motion", help="also: backup, enrich, scale, vision, decoders, robustness, separate, gpu (needs CUDA)")
     args = ap.parse_args()
     from benchmarks import (
         backup,
@@ -33,6 +34,7 @@ def main() -> None:
         robustness,
         scale,
         search,
+        separate,
         shots,
         sync,
         vision,
@@ -41,7 +43,7 @@ def main() -> None:
     runners = {"decode": decode.run, "ingest": ingest.run, "shots": shots.run, "search": search.run,
                "backup": backup.run, "gpu": gpu.run, "sync": sync.run, "motion": motion.run,
                "enrich": enrich.run, "scale": scale.run, "vision": vision.run,
-               "decoders": decoders.run, "robustness": robustness.run}
+               "decoders": decoders.run, "robustness": robustness.run, "separate": separate.run}
     out = Path(__file__).parent / "results" / "latest.json"
     results = json.loads(out.read_text()) if out.exists() else {}  # --only refreshes just those entries
     results["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
@@ -100,6 +102,10 @@ def main() -> None:
             print(f"  scale {n:<8} {r['video_s_per_s']} video s/s end to end, {r['steady_video_s_per_s']} steady, "
                   f"efficiency {r.get('efficiency')} / {r.get('steady_efficiency')}")
         print(f"  scale peak RSS by stage: {sc['memory']}; long ÷ short {sc['memory_growth_long_vs_short']}")
+    for level, r in results.get("separate", {}).get("levels", {}).items():
+        print(f"  separate {level:<12} SI-SDR {r['mix_si_sdr_db']:+6.2f} -> {r['dialogue_si_sdr_db']:+6.2f} dB "
+              f"({r['si_sdr_improvement_db']:+.2f})  WER mix {r['wer_mix']:.2f} -> dialogue {r['wer_dialogue']:.2f}  "
+              f"{r['x_real_time']}x real time")
     print(f"\nfull results: {out}")
 
 

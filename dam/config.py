@@ -107,6 +107,12 @@ class Settings(BaseSettings):
                                       "openai-whisper .pt checkpoint; needed by stt_backend=whisper.")
     stt_language: str = Field("en", description="Spoken language (pocketsphinx ships English only).")
     section_pause: float = Field(2.0, gt=0, description="Transcript: a silence this long starts a new section.")
+    # dialogue / music separation (dam separate, dam transcribe --dialogue)
+    separation_model: str | None = Field(
+        None, description="Demucs checkpoint (.th, .safetensors, or a .yaml bag with its .th files beside it) whose "
+        "vocals/speech source is the dialogue; unset: REPET-SIM (librosa), no weights needed.")
+    separation_device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="Where a separation model runs; auto: the GPU when there is one.")
     motion_width: int = Field(320, ge=64, le=1920, description="Motion analysis width in pixels.")
     motion_fps: float = Field(10.0, ge=0, le=120, description="Frames analysed per second for motion; 0: all.")
     motion_sensitivity: float = Field(0.5, ge=0, le=1, description="Motion sensitivity, 0 (coarse) to 1 (faint).")

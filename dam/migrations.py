@@ -139,6 +139,9 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(BASE),
     _add_column("jobs", "owner", "TEXT"),  # 2: catalogs made before jobs knew their process
     _add_column("assets", "damaged", "TEXT"),  # 3: catalogs made before damaged files were salvaged
+    _script("""CREATE TABLE IF NOT EXISTS stems (
+        asset_id TEXT PRIMARY KEY, method TEXT NOT NULL, model TEXT, created_at TEXT NOT NULL, data TEXT NOT NULL
+    );"""),  # 4: dialogue / music stems (dam.audio.store)
 ]
 
 

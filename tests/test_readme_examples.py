@@ -45,7 +45,9 @@ SKIP_COMMANDS = [  # (how the README line starts, why)
 # `export` lines set the environment for the rest of their section; these need files we cannot have.
 NEEDS_WEIGHTS = {("DAM_ENCODER", "clip"): "needs CLIP weights (downloaded on first use: no network in CI); "
                                           "tests/test_encoders.py loads a checkpoint it writes itself",
-                 ("DAM_STT_BACKEND", "whisper"): "needs a whisper model folder, which cannot be downloaded here"}
+                 ("DAM_STT_BACKEND", "whisper"): "needs a whisper model folder, which cannot be downloaded here",
+                 ("DAM_SEPARATION_MODEL", "/models/demucs/955717e8-8726e21a.th"):
+                     "needs Demucs weights; tests/test_separate.py loads checkpoints it writes itself"}
 
 # README path -> sample path; longer keys first. `{x}` are the folders the fixture makes.
 PLACEHOLDERS = {

@@ -74,6 +74,15 @@ class AudioReader:
         return float(self._container.duration or 0) / 1e6
 
     @property
+    def rate(self) -> int:
+        """The stream's own sample rate (Hz)."""
+        return int(self._stream.rate or 0)
+
+    @property
+    def channels(self) -> int:
+        return int(self._stream.channels or 0)
+
+    @property
     def exact_seek(self) -> bool:
         """Whether a read that seeks starts on the sample asked for (see EXACT_SEEK)."""
         return self._container.format.name in EXACT_SEEK
@@ -83,14 +92,15 @@ class AudioReader:
         return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
 
     def blocks(self, rate: int, start: float = 0.0, duration: float | None = None,
-               block_seconds: float = 30.0) -> Iterator[np.ndarray]:
+               block_seconds: float = 30.0, stereo: bool = False) -> Iterator[np.ndarray]:
+        """Mono blocks; with `stereo`, (samples, 2) blocks (a mono stream in both channels)."""
         import av
 
         container, st = self._container, self._stream
         block = max(1, int(block_seconds * rate))
         remaining = None if duration is None else max(0, int(round(duration * rate)))
         try:
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=int(rate), options=self._options)
+            resampler = av.AudioResampler(format="flt", layout="stereo" if stereo else "mono", rate=int(rate), options=self._options)
             seeks = start > 0 or self._moved
             if seeks and start <= 0 and not self.exact_seek:  # opened again: its seek to 0 may not be exact either
                 self._container.close()
@@ -109,14 +119,14 @@ class AudioReader:
             if seeks and first is not None and first.time is not None:
                 skip = int(round((self._origin + start - float(first.time)) * rate))
                 if skip < 0:  # the first packet starts after `start`: its place is kept with silence
-                    pending.append(np.zeros(-skip, np.float32))
+                    pending.append(np.zeros((-skip, 2) if stereo else -skip, np.float32))
                     held, skip = -skip, 0
             limit = None  # input samples up to the window's end, and a little for the resampler's delay
             if duration is not None and first is not None:
                 limit = int((duration + skip / rate + 0.01) * first.sample_rate) + 1
             for frame in _batched(itertools.chain([first], frames), limit=limit):
                 for out in resampler.resample(frame):
-                    x = out.to_ndarray().reshape(-1)
+                    x = out.to_ndarray().reshape((-1, 2) if stereo else -1)
                     if skip:
                         cut = min(skip, len(x))
                         x, skip = x[cut:], skip - cut

@@ -1,9 +1,14 @@
-"""Speech's tables and vectors: the transcript of an asset (table `transcripts`, its segments in
-`transcript_fts` for word search) and one text vector per segment in Chroma (`{id}:speech:{i}`).
-Like dam/motion/store.py: the catalog owner calls these; nothing else writes."""
+"""Audio's tables and vectors: the transcript of an asset (table `transcripts`, its segments in
+`transcript_fts` for word search), one text vector per segment in Chroma (`{id}:speech:{i}`),
+and its dialogue / music stems (table `stems`; WAV files under <data dir>/stems/<asset id>/:
+the asset id is the content hash, so changed media gets new stems). Like dam/motion/store.py:
+the catalog owner calls these; nothing else writes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from dam.audio.separate import STEMS, Stems
 from dam.audio.transcribe import Transcript
 from dam.catalog import Catalog, fts_match, now
 from dam.schema import Asset
@@ -52,3 +57,29 @@ def said(catalog: Catalog, query: str, limit: int = 50) -> list[tuple[str, float
 
 def has_audio(a: Asset) -> bool:
     return bool(a.info and a.info.audio)
+
+
+def stems_folder(root: Path, asset_id: str) -> Path:
+    return root / "stems" / asset_id
+
+
+def save_stems(catalog: Catalog, asset_id: str, stems: Stems) -> None:
+    with catalog.transaction() as db:
+        db.execute("INSERT OR REPLACE INTO stems(asset_id, method, model, created_at, data) VALUES (?,?,?,?,?)",
+                   (asset_id, stems.method, stems.model, now().isoformat(),
+                    stems.model_dump_json(exclude={"reused", "seconds"})))
+
+
+def stems_of(catalog: Catalog, asset_id: str) -> Stems | None:
+    rows = catalog.rows("SELECT data FROM stems WHERE asset_id = ?", (asset_id,))
+    return Stems.model_validate_json(rows[0]["data"]) if rows else None
+
+
+def stems_summary(catalog: Catalog, asset_id: str) -> dict | None:
+    """What `dam info` shows: the stems' files (and whether they are still there) and their method."""
+    rows = catalog.rows("SELECT data, created_at FROM stems WHERE asset_id = ?", (asset_id,))
+    if not rows:
+        return None
+    s = Stems.model_validate_json(rows[0]["data"])
+    return {**s.model_dump(mode="json", exclude={"reused", "seconds", "path"}), "created_at": rows[0]["created_at"],
+            "present": all(Path(getattr(s, k)).is_file() for k in STEMS)}

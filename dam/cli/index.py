@@ -176,6 +176,8 @@ def info(ctx: click.Context, asset: str, as_json: bool) -> None:
         spans = [f"{clock(m['start'])}–{clock(m['end'])}" + (" (camera)" if m["kind"] == "camera" else "")
                  for m in data["motion"]["intervals"]]
         out.print(f"  motion    {', '.join(spans) if spans else 'none'}")
+    if (st := data["stems"]) is not None:
+        out.print(f"  stems     {st['method']}: {st['dialogue']}, {st['music']}" + ("" if st["present"] else " (missing)"))
     for r in data["relations"]:
         other = lib.asset(r["other_id"])
         off = r["detail"].get("other_starts_at") if r["kind"] == "multicam" else None

@@ -50,18 +50,21 @@ def sync_cmd(ctx: click.Context, files: tuple[str, ...], reference: str | None, 
 @click.argument("file")
 @click.option("--srt", "srt_out", type=click.Path(dir_okay=False, path_type=Path), help="Write subtitles (SRT) here.")
 @click.option("--vtt", "vtt_out", type=click.Path(dir_okay=False, path_type=Path), help="Write subtitles (WebVTT) here.")
+@click.option("--dialogue", is_flag=True, help="Transcribe the dialogue stem (dam separate; made if needed), not the mix.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def transcribe(ctx: click.Context, file: str, srt_out: Path | None, vtt_out: Path | None, as_json: bool) -> None:
+def transcribe(ctx: click.Context, file: str, srt_out: Path | None, vtt_out: Path | None, dialogue: bool,
+               as_json: bool) -> None:
     """Speech to text: segments with word times, sections at long pauses; stored and searchable."""
     from dam.usecases.media import transcribe as run
 
-    done = run(library(ctx), file, implicit_root=True)
+    done = run(library(ctx), file, implicit_root=True, dialogue=dialogue)
     tr = done.transcript
     for dest, text in ((srt_out, tr.srt()), (vtt_out, tr.vtt())):
         if dest:
             write_text(dest, text)
-    if emit({"asset_id": done.asset_id, **tr.model_dump(mode="json")}, as_json):
+    if emit({"asset_id": done.asset_id, "audio": "dialogue" if dialogue else "mix", **tr.model_dump(mode="json")},
+            as_json):
         return
     out.print(f"[bold]{Path(tr.path).name}[/]  {tr.backend} ({tr.language})  {tr.speech:.1f}s speech of "
               f"{tr.duration:.1f}s, {len(tr.segments)} segments in {tr.seconds:.1f}s")
@@ -120,3 +123,36 @@ def motion(ctx: click.Context, file: Path, sensitivity: float | None, fps: float
     speed = tl.duration / tl.seconds if tl.seconds else 0
     out.print(f"[dim]{len(tl.tracks)} track(s); analysed {clock(tl.duration)} at {tl.size[0]}x{tl.size[1]}, "
               f"{tl.fps:g} fps in {tl.seconds:.1f}s ({speed:.0f}× real time)[/]")
+
+
+@cli.command()
+@click.argument("file")
+@click.option("--force", is_flag=True, help="Separate again even when stems from the same method exist.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def separate(ctx: click.Context, file: str, force: bool, as_json: bool) -> None:
+    """Dialogue and music/effects stems (WAV) of FILE or an asset, kept under the data dir; a re-run reuses them."""
+    from dam.progress import TerminalProgress
+    from dam.usecases.media import media_asset
+    from dam.usecases.media import separate as run
+
+    lib = library(ctx)
+    a = media_asset(lib, file)
+    progress = TerminalProgress(not as_json)
+    progress.start(f"separating {a.name}", max(float(a.info.duration or 0) if a.info else 0.0, 1.0), unit="s")
+    done = [0.0]
+
+    def advance(seconds: float) -> None:
+        progress.advance(seconds - done[0])
+        done[0] = seconds
+
+    try:
+        stems = run(lib, a, force=force, on_progress=advance)
+    finally:
+        progress.finish()
+    if emit({"asset_id": a.id, **stems.model_dump(mode="json")}, as_json):
+        return
+    how = "reused" if stems.reused else f"in {stems.seconds:.1f}s"
+    out.print(f"[bold]{a.name}[/]  {stems.method}{f' ({stems.model})' if stems.model else ''}, "
+              f"{clock(stems.duration)} at {stems.rate} Hz, {stems.channels} ch, {how}")
+    out.print(f"  dialogue  {stems.dialogue}\n  music     {stems.music}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from dam.audio.store import transcript_of
+from dam.audio.store import stems_summary, transcript_of
 from dam.audio.transcribe import Transcript
 from dam.enrich import store as enrich_store
 from dam.enrich.store import EnrichmentView
@@ -25,6 +25,7 @@ class AssetDetail(Asset):
     flag: str | None = None
     transcript: Transcript | None = None
     motion: dict | None = Field(None, description="Whether it moved, and when (dam.motion.store.summary).")
+    stems: dict | None = Field(None, description="Its dialogue and music stems (dam separate), if made.")
 
 
 def find_asset(lib, ref: str, by_path: bool = False) -> Asset:
@@ -41,7 +42,7 @@ def asset_detail(lib, ref: str, by_path: bool = False) -> AssetDetail:
     r = rating_of(lib.catalog, a.id)
     return AssetDetail(**a.model_dump(), scenes=lib.catalog.scenes(a.id), relations=lib.catalog.relations(a.id),
                        rating=r.rating, flag=r.flag, transcript=transcript_of(lib, a.id),
-                       motion=motion_summary(lib.catalog, a.id))
+                       motion=motion_summary(lib.catalog, a.id), stems=stems_summary(lib.catalog, a.id))
 
 
 def rate(lib, ref: str, rating: int | None, flag: str | None, by_path: bool = False) -> tuple[Asset, Rating]:
