@@ -143,7 +143,7 @@ def main(footage: str, work: str) -> None:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and first.poll() is None:
             try:
-                n = RemoteCatalog(drv.catalog_path)._rows("SELECT count(*) n FROM assets WHERE status = 'indexed'")[0]["n"]
+                n = RemoteCatalog(drv.catalog_path).rows("SELECT count(*) n FROM assets WHERE status = 'indexed'")[0]["n"]
             except ValueError:  # the driver has not started the catalog actor yet
                 n = 0
             if n >= 1:

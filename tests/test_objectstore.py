@@ -82,7 +82,7 @@ def test_an_s3_prefix_is_staged_indexed_and_skipped_on_resubmit_without_download
     rep = check_library(lib)
     assert rep.ok, rep.problems
     assert rep.assets == rep.indexed == 2  # the replaced picture's old asset is gone with its vectors
-    sources = {r["uri"]: r["asset_id"] for r in lib.catalog._rows("SELECT uri, asset_id FROM sources")}
+    sources = {r["uri"]: r["asset_id"] for r in lib.catalog.rows("SELECT uri, asset_id FROM sources")}
     assert set(sources.values()) == {a.id for a in lib.catalog.assets()}
     lib.close()
 

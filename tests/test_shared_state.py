@@ -137,10 +137,10 @@ def test_the_catalog_actor_is_the_one_writer_on_the_head_and_keeps_its_data_acro
     with pytest.raises(KeyError), cat.transaction() as db:
         db.execute("DELETE FROM ratings")
         raise KeyError("an error inside the block rolls the transaction back")
-    assert cat._rows("SELECT rating FROM ratings")[0]["rating"] == 5
+    assert cat.rows("SELECT rating FROM ratings")[0]["rating"] == 5
     ray.kill(ray.get_actor(actor_name(settings.catalog_path), namespace="dam"), no_restart=False)
     again = wait_until(lambda: _alive_job(cat, job), timeout=60, what="the restarted catalog actor")
-    assert again.errors[0].reason == "broken" and cat._rows("SELECT rating FROM ratings")[0]["rating"] == 5
+    assert again.errors[0].reason == "broken" and cat.rows("SELECT rating FROM ratings")[0]["rating"] == 5
 
 
 def _alive_job(cat, job_id):

@@ -125,7 +125,7 @@ def test_words_map_onto_the_classes_they_name(encoder, query, expect):
     assert named and named <= expect, named
 
 
-@pytest.mark.parametrize("query", ["astronaut", "an astronaut on a spacewalk", "sunset", "city skyline"])
+@pytest.mark.parametrize("query", ["astronaut", "an astronaut on a spacewalk", "sunset", "city skyline", " ", "?!"])
 def test_subjects_the_model_has_no_class_for_name_nothing(encoder, query):
     assert not np.any(encoder.embed_text([query])), encoder.class_map().named(query)
 

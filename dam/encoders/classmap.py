@@ -79,6 +79,8 @@ class ClassMap:
     def scores(self, query: str) -> np.ndarray:
         """Per class: the best cosine between any segment of the query and any name of the class."""
         seg = segments(query)
+        if not seg:  # only spaces or punctuation: it names no class (found by tests/test_openapi_fuzz.py)
+            return np.full(len(self._table), -1.0, np.float32)
         q = self.text.embed(list(seg))
         sims = (self.vectors @ q.T * np.asarray(list(seg.values()), np.float32)).max(axis=1)  # per phrase
         return np.append(sims, -1.0)[self._table].max(axis=1)

@@ -42,7 +42,11 @@ def ensure_ray(settings: Settings) -> None:
         # in the session's log folder; fate-sharing (PR_SET_PDEATHSIG, Linux) ends GCS and raylet
         # with this process, and their agents end themselves once the raylet is gone (~65 s after
         # a SIGKILL: they first try to report the death to the dead GCS, 60 s timeout).
-        ray.init(include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False,
+        # "local": a Ray of its own. With no address, ray.init joins the newest cluster anyone
+        # started with `ray start` on this machine (and runs dam's work on workers that may not
+        # even have dam); RAY_ADDRESS, as `ray job submit` sets it, still means attach.
+        ray.init(address=None if os.environ.get("RAY_ADDRESS") else "local", include_dashboard=False,
+                 logging_level=logging.ERROR, log_to_driver=False,
                  runtime_env={"worker_process_setup_hook": "dam.runtime.loopback.grpc_on_loopback"})
         _exit_cleanly_on_sigterm()
     _errors_to_stderr()
