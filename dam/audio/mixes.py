@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-from dam.audio.load import load_audio
 from dam.audio.samples import RATE, SENTENCES, event
 
 MAJOR = [0, 2, 4, 5, 7, 9, 11]
@@ -97,8 +96,3 @@ def make_mix(path: Path, seconds: float = 20.0, music_db: float = 0.0, seed: int
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", str(RATE), "-ac", str(channels),
                     "-i", "pipe:0", *pic, *enc, str(path)], input=mixed.T.astype("<f4").tobytes(), check=True)
     return Mix(path, speech, tune.astype(np.float32), script)
-
-
-def reload(path: Path) -> np.ndarray:
-    """A stem or mix read back mono at RATE (for scoring)."""
-    return load_audio(path, RATE)
