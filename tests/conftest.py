@@ -36,7 +36,7 @@ def media(tmp_path_factory) -> dict:
     make_video(good / "other.mp4", OTHER, fps=FPS, size=SIZE)
     # A re-encoded, rescaled and cropped copy: a near-duplicate of shots.mp4.
     ffmpeg("-i", str(good / "shots.mp4"), "-vf", "crop=iw*0.92:ih*0.92,scale=320:-2", "-c:v", "libx264", "-crf", "32",
-           "-preset", "veryfast", "-an", str(good / "shots_copy_small.mp4"))
+           "-threads", "1", "-preset", "veryfast", "-an", str(good / "shots_copy_small.mp4"))
     ffmpeg("-ss", "4.5", "-i", str(good / "shots.mp4"), "-frames:v", "1", "-q:v", "3", str(good / "still_bars.jpg"))
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-ac", "2", str(good / "tone.wav"))
     odd = good / "odd names"
