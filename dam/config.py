@@ -75,7 +75,9 @@ class Settings(BaseSettings):
     sample_fps: float = Field(1.0, gt=0, le=30)
     shard_seconds: float = Field(60.0, gt=1, description="Videos are split into time ranges this long.")
     frame_size: int = Field(224, ge=32, le=1024, description="Short side of frames decoded for embedding.")
-    decode_concurrency: int = Field(2, ge=1, description="Decode actors; each decodes with decode_threads.")
+    decode_concurrency: int | None = Field(None, ge=1, description="Decode actors, each decoding with decode_threads; "
+                                           "unset: one per CPU Ray has free, less one for the model actors, at least 2 "
+                                           "(dam.runtime.start.decode_actors).")
     decode_threads: int = Field(1, ge=0, description="Decoder threads per decode actor (0: the library decides).")
     decoder: Literal["pyav", "decord", "torchcodec"] = Field(
         "pyav", description="CPU video decoder. pyav: decodes what `ffmpeg -f null` decodes from a damaged file, "

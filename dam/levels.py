@@ -116,9 +116,11 @@ def levels12(lib, assets: list[Asset], report: IngestReport, p: Progress) -> lis
     comes in; returns the ids indexed."""
     # Ray Data (and Ray) only when videos are indexed: 0.3 s and more of every command's start.
     from dam.datasets.pipeline import StageClock, run_shards
+    from dam.runtime.start import with_decode_actors
 
     videos = [a for a in lib.catalog.assets(ids=[a.id for a in assets]) if a.kind == "video" and a.status != "error"]
-    shards = plan_job(videos, lib.settings.shard_seconds, lib.settings.decode_concurrency)
+    settings = with_decode_actors(lib.settings) if videos else lib.settings  # Ray only for videos
+    shards = plan_job(videos, settings.shard_seconds, settings.decode_concurrency)
     pending = {a.id: AssetFrames(fps=a.info.video.fps or 25.0, shards=0) for a in videos}
     for row in shards:
         pending[row["asset_id"]].shards += 1
@@ -128,7 +130,7 @@ def levels12(lib, assets: list[Asset], report: IngestReport, p: Progress) -> lis
     done: list[str] = []
     nodes: dict[str, set[str]] = {"decode": set(), "embed": set()}
     clock = StageClock()
-    for row in run_shards(lib.settings, shards):
+    for row in run_shards(settings, shards):
         clock.add(row)
         report.busy = clock.fractions()
         for stage in nodes:

@@ -42,15 +42,34 @@ def test_two_shards_are_decoded_at_once_by_two_actors(footage, ray_cluster, tmp_
 
 
 def test_a_short_file_gives_every_decode_actor_work_through_dam_ingest(footage, tmp_path):
-    """Default settings (60 s shards, two decode actors): the 24 s file still becomes two shards,
-    and the report's busy figures show both decode actors working."""
-    env = {**os.environ, "DAM_DATA_DIR": str(tmp_path / "data"), "DAM_DECODE_CONCURRENCY": "2"}
-    env.pop("DAM_SHARD_SECONDS", None)
+    """Default settings (60 s shards, a decode pool of at least two): the 24 s file still becomes
+    two shards or more, and the report's busy figures show every decode actor working."""
+    env = {**os.environ, "DAM_DATA_DIR": str(tmp_path / "data")}
+    for knob in ("DAM_SHARD_SECONDS", "DAM_DECODE_CONCURRENCY"):
+        env.pop(knob, None)
     r = subprocess.run([sys.executable, "-m", "dam.cli", "ingest", str(footage), "--json"], capture_output=True,
                        text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     assert report["indexed"] == 1
     decode = report["busy"]["decode"]
-    assert len(decode) == 2 and all(0 < f <= 1 for f in decode.values()), report["busy"]
+    assert len(decode) >= 2 and all(0 < f <= 1 for f in decode.values()), report["busy"]
     assert set(report["busy"]) == {"decode", "shots", "embed"}
+
+
+SIZE_OF_THE_POOL = """
+import ray
+from dam.config import Settings
+from dam.runtime.start import decode_actors
+ray.init(num_cpus={cpus}, include_dashboard=False, logging_level="ERROR")
+print(decode_actors(Settings()), decode_actors(Settings(decode_concurrency=3)))
+"""
+
+
+def test_the_decode_pool_fills_the_cores_unless_told_its_size():
+    """On a 16-CPU node, one decoder per free CPU less one for the model actors (a fixed 2 left
+    12 of its cores idle); DAM_DECODE_CONCURRENCY still decides. On 2 CPUs the floor of two
+    decoders is what `dam ingest` above runs with."""
+    r = subprocess.run([sys.executable, "-c", SIZE_OF_THE_POOL.format(cpus=16)], capture_output=True, text=True,
+                       timeout=300, env={k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"})
+    assert r.stdout.split("\n")[-2] == "15 3", r.stderr[-2000:]

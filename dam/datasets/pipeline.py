@@ -14,7 +14,7 @@ from ray.data import ActorPoolStrategy
 from dam.config import Settings
 from dam.datasets.stages import DecodeShard, DetectShots, EmbedFrames
 from dam.media.nvdec import nvdec_suits
-from dam.runtime.start import ensure_ray, free_cpus, gpu_decode, gpus_per_actor
+from dam.runtime.start import ensure_ray, free_cpus, gpu_decode, gpus_per_actor, with_decode_actors
 
 # Faults: a stage actor whose process or node dies is restarted (on any node that fits) and its
 # shard is sent again: Ray Data gives its pool actors max_restarts=-1 and max_task_retries=-1
@@ -66,6 +66,7 @@ def run_shards(settings: Settings, shards: list[dict]) -> Iterator[dict]:
     if not shards:
         return
     ensure_ray(settings)
+    settings = with_decode_actors(settings)
     conf = settings.model_dump(mode="json")
     gpus = gpus_per_actor(settings)
     decoders_on_gpu = gpu_decode(settings)

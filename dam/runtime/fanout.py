@@ -30,11 +30,12 @@ class _Worker:
 
 
 def fan_out(settings: Settings, items: Iterable[T], work: Callable[[T], Any] | type, *, cpus: float = 1.0,
-            retries: int | None = None, workers: int = 1, setup: tuple = ()) -> Iterator[tuple[T, Any]]:
+            retries: int | None = None, workers: int | None = 1, setup: tuple = ()) -> Iterator[tuple[T, Any]]:
     """Run `work` over `items` on Ray; yield (item, result) as each one finishes.
 
     `work` a function: one task per item (`cpus` each, `retries` on a lost worker; None: Ray's
-    default). `work` a class: a pool of `workers` actors (at most one per item), each made once as
+    default). `work` a class: a pool of `workers` actors (at most one per item; None: as many as a decode
+    pool would have, `decode_actors`), each made once as
     `work(*setup)` and called with one item at a time; their CPUs shrink to fit what is free now,
     since a pool member that never starts would hold its first item forever. Exceptions raised by
     `work` reach the caller; per-file failures belong in the result."""
@@ -43,11 +44,11 @@ def fan_out(settings: Settings, items: Iterable[T], work: Callable[[T], Any] | t
         return
     # Ray (0.3 s to import here) loads when work fans out, not when a module that can fan out is
     # imported: every `dam` command that opens the Library imports dam.audio.speech, few fan out.
-    from dam.runtime.start import ensure_ray
+    from dam.runtime.start import decode_actors, ensure_ray
 
     ensure_ray(settings)
     if isinstance(work, type):
-        yield from _on_actors(items, work, setup, cpus, retries, workers)
+        yield from _on_actors(items, work, setup, cpus, retries, workers or decode_actors(settings))
     else:
         yield from _on_tasks(items, work, cpus, retries)
 
