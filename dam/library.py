@@ -7,6 +7,7 @@ import logging
 import shutil
 import threading
 from collections.abc import Iterable
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -44,11 +45,16 @@ class Library:
         self.catalog = open_catalog(self.settings)
         reap_interrupted(self.catalog)
         self._local = threading.local()  # the ingest run of this thread, told when the store waits
-        self.store = VectorStore(self.settings, on_wait=self._store_waiting)
         self.key = image_encoder_key(self.settings)
         self._image: ImageEncoder | None = None
         self._text: TextEncoder | None = None
         self._unchanged: list[Asset] = []  # this registration's assets that look complete
+
+    @cached_property
+    def store(self) -> VectorStore:
+        """Opened on first use: `dam jobs`, `info`, `tag` and their kind read only the catalog, and
+        importing and opening Chroma was 0.5-1 s of each such command."""
+        return VectorStore(self.settings, on_wait=self._store_waiting)
 
     @property
     def image_encoder(self) -> ImageEncoder:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dam.audio.group import SyncGroup, group_id
 from dam.audio.load import AudioError, audio_duration
+from dam.audio.store import MULTICAM
 from dam.audio.sync import SyncResult, sync_pair
 from dam.config import Settings
 from dam.media.sniff import looks_like_media
@@ -18,8 +19,6 @@ from dam.paths import PathNotAllowed, inside_roots, walk_files
 from dam.runtime.fanout import fan_out
 from dam.scan import register
 from dam.schema import Relation
-
-KIND = "multicam"
 
 
 def _has_audio(path: Path, roots: list[Path]) -> bool:
@@ -100,10 +99,10 @@ def sync(lib, paths: list[str | Path], implicit_root: bool = False, reference: s
         if cid is None or ref_id is None or cid == ref_id:
             continue
         rel = [] if not res.matched else [Relation(
-            kind=KIND, asset_id=cid, other_id=ref_id, score=res.confidence,
+            kind=MULTICAM, asset_id=cid, other_id=ref_id, score=res.confidence,
             detail={"group": group.group, "offset": res.offset, "drift_ppm": res.drift_ppm, "psr": res.psr,
                     "peak_ratio": res.peak_ratio, "error_ms": res.error_ms, "overlap": res.overlap})]
-        lib.catalog.replace_relations(cid, rel, kinds=(KIND,))
+        lib.catalog.replace_relations(cid, rel, kinds=(MULTICAM,))
     timeline = group.timeline(durations)
     for c in timeline["clips"]:
         c["asset_id"] = ids.get(c["path"])

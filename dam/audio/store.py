@@ -15,6 +15,7 @@ from dam.schema import Asset
 from dam.store import vector_id
 
 SOURCE = "speech"  # the `source` of a segment's vector in the text space
+MULTICAM = "multicam"  # the kind of the relation that holds a camera's offset to its group's reference
 
 
 def store(lib, asset_id: str, tr: Transcript) -> None:

@@ -141,6 +141,19 @@ def named_classes(query: np.ndarray, k: int = 3) -> list[str]:
     return [display_name(int(c)) for c in np.argsort(-w)[:k] if w[c] > 0]
 
 
+def _has_cuda() -> bool:
+    """A CUDA device, asked of torch only where a driver could be: importing torch was 1.5 s of
+    every `dam search` on a CPU machine, where ONNX Runtime needs none of it."""
+    import sys
+
+    if "torch" not in sys.modules and sys.platform != "win32" and not any(
+            Path(dev).exists() for dev in ("/dev/nvidiactl", "/dev/dxg")):  # NVIDIA's driver; WSL2's
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
 class VisionEncoder(ImageEncoder):
     """Loaded once per actor or process; batches run on the GPU in fp16 where there is one,
     else on ONNX Runtime (measured faster than PyTorch on CPU: benchmarks/vision.py)."""
@@ -150,40 +163,42 @@ class VisionEncoder(ImageEncoder):
 
     def __init__(self, settings: Settings | None = None, backend: str = "auto"):
         self.settings = settings
-        if backend == "auto":
-            import torch
-
-            backend = "cuda" if torch.cuda.is_available() else "onnx"
-        self.backend = backend
-        self.uses_gpu = backend == "cuda"
-        if backend == "onnx":
-            import onnxruntime as ort
-
-            opts = ort.SessionOptions()
-            opts.log_severity_level = 3
-            self._session = ort.InferenceSession(str(export_onnx()), opts, providers=["CPUExecutionProvider"])
-        else:
-            import torch
-
-            self._torch = torch
-            self._net = _network().to(backend)
-            if self.uses_gpu:
-                self._net = self._net.half()
+        self.backend = ("cuda" if _has_cuda() else "onnx") if backend == "auto" else backend
+        self.uses_gpu = self.backend == "cuda"
+        self._model = None
         self._classes = None
         self._lock = threading.Lock()
+
+    def _loaded(self):
+        """The network, loaded on the first picture: a text query needs only the class map, and
+        `dam search "a cat"` paid 0.3 s for an ONNX session it never ran."""
+        with self._lock:
+            if self._model is None:
+                if self.backend == "onnx":
+                    import onnxruntime as ort
+
+                    opts = ort.SessionOptions()
+                    opts.log_severity_level = 3
+                    self._model = ort.InferenceSession(str(export_onnx()), opts, providers=["CPUExecutionProvider"])
+                else:
+                    net = _network().to(self.backend)
+                    self._model = net.half() if self.uses_gpu else net
+        return self._model
 
     def infer(self, images: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(pooled features [n, 1280], class probabilities [n, 1000]) of RGB uint8 images."""
         if len(images) == 0:
             return np.zeros((0, FEATURES), np.float32), np.zeros((0, CLASSES), np.float32)
         x = pixels(images)
+        model = self._loaded()
         if self.backend == "onnx":
-            feats, probs = self._session.run(None, {"pixels": x})
+            feats, probs = model.run(None, {"pixels": x})
             return feats, probs
-        torch = self._torch
+        import torch
+
         with torch.inference_mode():
             t = torch.from_numpy(x).to(self.backend)
-            feats, probs = self._net(t.half() if self.uses_gpu else t)
+            feats, probs = model(t.half() if self.uses_gpu else t)
         return feats.float().cpu().numpy(), probs.float().cpu().numpy()
 
     def embed_images(self, images: Sequence[np.ndarray]) -> np.ndarray:

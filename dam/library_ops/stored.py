@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 
-from dam.audio.multicam import KIND
-from dam.audio.store import transcript_of
+from dam.audio.store import MULTICAM, transcript_of
 from dam.motion.store import load
 
 Timed = list[tuple[float, float, str]]
@@ -45,7 +44,7 @@ def sync_offsets(lib, asset_ids: list[str]) -> dict[str, float]:
     wanted = set(asset_ids)
     out: dict[str, float] = {}
     for aid in asset_ids:
-        for r in lib.catalog.rows("SELECT other_id, detail FROM relations WHERE kind = ? AND asset_id = ?", (KIND, aid)):
+        for r in lib.catalog.rows("SELECT other_id, detail FROM relations WHERE kind = ? AND asset_id = ?", (MULTICAM, aid)):
             offset = json.loads(r["detail"]).get("offset")
             if offset is not None:
                 out[aid] = float(offset)
