@@ -1,0 +1,313 @@
+"""`dam remote` and `dam sync-remote` against a real Samba server (smbd) the tests start on a free
+loopback port, with its own smb.conf, passdb and state under a temp folder. Every command runs as a
+user runs it: `python -m dam.cli ...` with DAM_DATA_DIR, credentials in DAM_REMOTE_<NAME>_*."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from dam.media.hashing import content_hash
+
+SMBD = shutil.which("smbd") or "/usr/sbin/smbd"
+SMBPASSWD = shutil.which("smbpasswd")
+pytestmark = pytest.mark.skipif(not (os.path.exists(SMBD) and SMBPASSWD and hasattr(os, "geteuid") and os.geteuid() == 0),
+                                reason="needs Samba's smbd and smbpasswd (apt-get install samba), run as root")
+USER, PASSWORD = "root", "s3cret-pw"  # smbd maps an SMB user to a Unix account: root exists everywhere
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Samba:
+    """One smbd serving [media] = <base>/share on 127.0.0.1:<port>, started and killed by the test."""
+
+    def __init__(self, base: Path):
+        self.base, self.port = base, free_port()
+        self.share = base / "share"
+        for d in ("share", "private", "lock", "state", "cache", "pid", "log"):
+            (base / d).mkdir(parents=True, exist_ok=True)
+        self.conf = base / "smb.conf"
+        self.conf.write_text(f"""[global]
+  smb ports = {self.port}
+  bind interfaces only = yes
+  interfaces = 127.0.0.1
+  disable netbios = yes
+  server role = standalone server
+  private dir = {base}/private
+  lock directory = {base}/lock
+  state directory = {base}/state
+  cache directory = {base}/cache
+  pid directory = {base}/pid
+  log file = {base}/log/log.%m
+  passdb backend = tdbsam:{base}/private/passdb.tdb
+  map to guest = never
+  load printers = no
+  printing = bsd
+  printcap name = /dev/null
+  disable spoolss = yes
+  server min protocol = SMB2
+  ea support = yes
+[media]
+  path = {self.share}
+  read only = yes
+""")
+        subprocess.run([SMBPASSWD, "-c", str(self.conf), "-a", "-s", USER], input=f"{PASSWORD}\n{PASSWORD}\n",
+                       text=True, check=True, capture_output=True)
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([SMBD, "--foreground", "--no-process-group", "--debug-stdout", "-s", str(self.conf)],
+                                     stdout=open(self.base / "log" / "stdout", "ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, (self.base / "log" / "stdout").read_text()[-2000:]
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise AssertionError("smbd did not listen")
+
+    def kill(self) -> None:
+        """SIGKILL smbd and the children it forked per connection (only the processes this test started)."""
+        if self.proc is None:
+            return
+        try:
+            procs = psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            procs = []
+        for p in [*procs]:
+            try:
+                p.send_signal(signal.SIGKILL)
+            except psutil.NoSuchProcess:
+                pass
+        self.proc.kill()
+        self.proc.wait(10)
+        psutil.wait_procs(procs, timeout=10)
+        self.proc = None
+
+    def url(self, folder: str) -> str:
+        return f"smb://127.0.0.1:{self.port}/media/{folder}"
+
+
+@pytest.fixture(scope="module")
+def samba(tmp_path_factory):
+    server = Samba(tmp_path_factory.mktemp("samba"))
+    server.start()
+    yield server
+    server.kill()
+
+
+def dam(*args, data: Path, env: dict | None = None, expect: int | None = 0, json_out: bool = True):
+    full = {**os.environ, "DAM_DATA_DIR": str(data), "DAM_REMOTE_NAS_USER": USER, "DAM_REMOTE_NAS_PASSWORD": PASSWORD,
+            **(env or {})}
+    r = subprocess.run([sys.executable, "-m", "dam.cli", *args, *(["--json"] * json_out)], capture_output=True,
+                       text=True, env=full, timeout=300)
+    if expect is not None and r.returncode != expect:
+        raise AssertionError(f"dam {' '.join(args)} exited {r.returncode}, expected {expect}\n{r.stdout}\n{r.stderr}")
+    return r
+
+
+def report(r) -> dict:
+    return json.loads(r.stdout)  # --json: nothing but JSON on stdout
+
+
+def clip(path: Path, seconds: int = 2, pattern: str = "testsrc") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"{pattern}=duration={seconds}:size=160x120:rate=10",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-threads", "1", str(path)], check=True)
+    return path
+
+
+def tone(path: Path, seconds: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
+                    "-ac", "2", str(path)], check=True)
+    return path
+
+
+def library(tmp_path: Path, samba: Samba, folder: str) -> tuple[Path, Path, Path, dict]:
+    """(share folder, data dir, local root, env) with the remote `nas` added for smb://.../media/<folder>."""
+    remote = samba.share / folder
+    remote.mkdir()
+    media = tmp_path / "Media"
+    media.mkdir()
+    data = tmp_path / "data"
+    env = {"DAM_MEDIA_ROOTS": str(media)}
+    return remote, data, media / "nas", env
+
+
+def add(samba, folder, data, into, env):
+    return report(dam("remote", "add", "nas", samba.url(folder), "--into", str(into), data=data, env=env))
+
+
+def test_first_sync_pulls_media_sidecars_and_times_then_nothing_changes(samba, tmp_path):
+    remote, data, into, env = library(tmp_path, samba, "first")
+    nested = remote / "Day 1" / "Prise de vue ü"
+    clip(nested / "clip été 1.mp4")
+    (nested / "clip été 1.xmp").write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rating>4</rating></x:xmpmeta>\n')
+    clip(remote / "wide shot.mp4", pattern="testsrc2")
+    (remote / "notes.txt").write_text("not media: stays on the share\n")
+    (remote / ".hidden.mp4").write_bytes(b"x")
+    os.utime(remote / "wide shot.mp4", ns=(1_500_000_000_123_456_789, 1_500_000_000_123_456_789))
+    os.setxattr(remote / "wide shot.mp4", "user.dam.camera", b"A-cam")
+
+    row = add(samba, "first", data, into, env)
+    assert row["url"] == samba.url("first") and row["into"] == str(into)
+    listed = report(dam("remote", "list", data=data, env=env))
+    assert [r["name"] for r in listed] == ["nas"]
+
+    t0 = time.monotonic()
+    first = report(dam("sync-remote", "nas", data=data, env=env))
+    print(f"first sync {time.monotonic() - t0:.1f}s")
+    pulled = sorted(i["path"] for i in first["items"] if i["status"] == "pulled")
+    assert pulled == ["Day 1/Prise de vue ü/clip été 1.mp4", "Day 1/Prise de vue ü/clip été 1.xmp", "wide shot.mp4"]
+    assert first["failed"] == 0 and first["registered"] == 2  # two videos are assets now; the sidecar is not media
+    for rel in pulled:
+        src, dst = remote / rel, into / rel
+        assert content_hash(dst) == content_hash(src)
+        assert dst.stat().st_mtime_ns // 1000 == src.stat().st_mtime_ns // 1000  # SMB keeps 100-ns; we keep µs
+    assert (into / "wide shot.mp4").stat().st_mtime_ns == 1_500_000_000_123_456_000
+    assert os.getxattr(into / "wide shot.mp4", "user.dam.camera") == b"A-cam" and first["xattrs"] >= 1
+    assert not (into / "notes.txt").exists() and not (into / ".hidden.mp4").exists()
+    assert not list(into.rglob("*.part"))
+    info = report(dam("info", str(into / "wide shot.mp4"), data=data, env=env))
+    assert info["content_hash"] == content_hash(remote / "wide shot.mp4")
+
+    second = report(dam("sync-remote", "nas", data=data, env=env))
+    assert (second["pulled"], second["unchanged"], second["items"]) == (0, 3, [])
+
+    # The password is nowhere in the catalog; the remote goes, the pulled files stay.
+    db = sqlite3.connect(data / "catalog.sqlite")
+    dump = "\n".join(db.iterdump())
+    db.close()
+    assert PASSWORD not in dump and samba.url("first") in dump
+    dam("remote", "remove", "nas", data=data, env=env)
+    assert report(dam("remote", "list", data=data, env=env)) == []
+    assert (into / "wide shot.mp4").exists()
+    r = dam("sync-remote", "nas", data=data, env=env, expect=4)
+    assert report(r)["error"] == "no_such_remote"
+
+
+def test_changed_file_is_pulled_again_and_nothing_is_deleted_without_delete(samba, tmp_path):
+    remote, data, into, env = library(tmp_path, samba, "changes")
+    clip(remote / "a.mp4")
+    clip(remote / "b.mp4", pattern="testsrc2")
+    (remote / "a.xmp").write_text("<rating>1</rating>\n")
+    add(samba, "changes", data, into, env)
+    dam("sync-remote", "nas", data=data, env=env)
+
+    (remote / "a.xmp").write_text("<rating>5</rating>\n")  # edited in Lightroom on another machine
+    os.utime(remote / "a.xmp", (time.time() + 5, time.time() + 5))
+    (remote / "b.mp4").unlink()
+    again = report(dam("sync-remote", "nas", data=data, env=env))
+    by = {i["path"]: i for i in again["items"]}
+    assert by["a.xmp"]["status"] == "pulled" and (into / "a.xmp").read_text() == "<rating>5</rating>\n"
+    assert by["b.mp4"]["status"] == "kept" and (into / "b.mp4").exists()
+    assert (again["pulled"], again["kept"], again["deleted"], again["unchanged"]) == (1, 1, 0, 1)
+
+    gone = report(dam("sync-remote", "nas", "--delete", data=data, env=env))
+    assert gone["deleted"] == 1 and not (into / "b.mp4").exists() and (into / "a.mp4").exists()
+
+
+def test_a_file_renamed_on_the_share_stays_the_same_asset_with_its_rating(samba, tmp_path):
+    remote, data, into, env = library(tmp_path, samba, "renames")
+    clip(remote / "take 1.mp4")
+    (remote / "take 1.xmp").write_text("<x/>\n")
+    add(samba, "renames", data, into, env)
+    dam("sync-remote", "nas", data=data, env=env)
+    rated = report(dam("rate", str(into / "take 1.mp4"), "--stars", "4", "--pick", data=data, env=env))
+
+    (remote / "Selects").mkdir()
+    (remote / "take 1.mp4").rename(remote / "Selects" / "hero take.mp4")
+    (remote / "take 1.xmp").rename(remote / "Selects" / "hero take.xmp")
+    r = report(dam("sync-remote", "nas", data=data, env=env))
+    by = {i["path"]: i["status"] for i in r["items"]}
+    assert by == {"Selects/hero take.mp4": "renamed", "Selects/hero take.xmp": "renamed",
+                  "take 1.mp4": "kept", "take 1.xmp": "kept"}
+    assert r["bytes_pulled"] == 0 and (into / "take 1.mp4").exists()  # linked here, not pulled again; old name kept
+
+    r = report(dam("sync-remote", "nas", "--delete", data=data, env=env))
+    assert r["deleted"] == 2 and not (into / "take 1.mp4").exists()
+    # Only the new name is left: the catalog still knows it as the asset that was rated.
+    after = report(dam("info", str(into / "Selects" / "hero take.mp4"), data=data, env=env))
+    assert after["id"] == rated["asset_id"] and (after["rating"], after["flag"]) == (4, "pick")
+    assert after["path"] == str(into / "Selects" / "hero take.mp4")
+
+
+def test_server_killed_mid_transfer_keeps_the_part_and_the_rerun_resumes(samba, tmp_path):
+    remote, data, into, env = library(tmp_path, samba, "resume")
+    big = tone(remote / "interview.wav", 40)  # 7.7 MB of PCM
+    size = big.stat().st_size
+    add(samba, "resume", data, into, env)
+    part = into / "interview.wav.part"
+    full = {**os.environ, "DAM_DATA_DIR": str(data), "DAM_REMOTE_NAS_USER": USER, "DAM_REMOTE_NAS_PASSWORD": PASSWORD, **env}
+    # --bwlimit 2 (MB/s): the copy takes ~4 s, time to pull the plug in the middle of it
+    proc = subprocess.Popen([sys.executable, "-m", "dam.cli", "sync-remote", "nas", "--bwlimit", "2", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full)
+    deadline = time.monotonic() + 60
+    while not (part.exists() and part.stat().st_size > 1_500_000):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.02)
+    samba.kill()
+    try:
+        stdout, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 1, (stdout, stderr)
+        failure = json.loads(stdout)
+        assert failure["error"] in ("remote_lost", "remote_unreachable"), failure
+        assert "run the same command again to resume" in failure["detail"] and "interview.wav" in failure["detail"]
+        kept = part.stat().st_size
+        assert 1_500_000 < kept < size and not (into / "interview.wav").exists()
+        r = dam("sync-remote", "nas", data=data, env=env, expect=1, json_out=False)  # still down: said in words
+        assert "error" in r.stderr and r.stdout == ""
+    finally:
+        samba.start()
+    done = report(dam("sync-remote", "nas", data=data, env=env))
+    assert [(i["path"], i["status"]) for i in done["items"]] == [("interview.wav", "resumed")]
+    assert done["items"][0]["detail"].startswith("resumed at byte ")
+    assert content_hash(into / "interview.wav") == content_hash(big) and not part.exists()
+
+
+def test_wrong_password_outside_roots_and_bad_urls_are_refused(samba, tmp_path):
+    remote, data, into, env = library(tmp_path, samba, "refusals")
+    clip(remote / "a.mp4")
+    add(samba, "refusals", data, into, env)
+
+    r = dam("sync-remote", "nas", data=data, env={**env, "DAM_REMOTE_NAS_PASSWORD": "wrong"}, expect=5)
+    assert report(r)["error"] == "auth_failed" and "wrong" not in r.stdout + r.stderr
+    r = dam("sync-remote", "nas", data=data, env={**env, "DAM_REMOTE_NAS_PASSWORD": "wrong"}, expect=5, json_out=False)
+    assert "login refused" in r.stderr and "DAM_REMOTE_NAS_PASSWORD" in r.stderr
+    r = dam("sync-remote", "nas", data=data, env={**env, "DAM_REMOTE_NAS_USER": "", "DAM_REMOTE_NAS_PASSWORD": ""},
+            expect=2)
+    assert report(r)["error"] == "no_credentials"
+
+    outside = tmp_path / "Elsewhere"
+    r = dam("sync-remote", "nas", "--into", str(outside), data=data, env=env, expect=1)
+    assert report(r)["error"] == "path_not_allowed" and not outside.exists()
+    r = dam("remote", "add", "other", samba.url("refusals"), "--into", str(outside), data=data, env=env, expect=1)
+    assert report(r)["error"] == "path_not_allowed"
+    r = dam("remote", "add", "other", f"smb://{USER}:{PASSWORD}@127.0.0.1/media", data=data, env=env, expect=2)
+    assert report(r)["error"] == "bad_remote_url" and PASSWORD not in r.stdout
+    r = dam("remote", "add", "other", "smb://127.0.0.1/media/../etc", data=data, env=env, expect=2)
+    assert report(r)["error"] == "bad_remote_url"
+    r = dam("remote", "add", "nas", samba.url("refusals"), data=data, env=env, expect=1)
+    assert report(r)["error"] == "remote_exists"
+    dam("remote", "add", "missing", samba.url("no such folder"), data=data, env=env)
+    r = dam("sync-remote", "missing", data=data, env={**env, "DAM_REMOTE_MISSING_USER": USER,
+                                                        "DAM_REMOTE_MISSING_PASSWORD": PASSWORD}, expect=4)
+    assert report(r)["error"] == "remote_path_missing"
+    assert not list(into.rglob("*.mp4"))  # nothing pulled by any refused command
