@@ -177,6 +177,7 @@ def test_first_sync_pulls_media_sidecars_and_times_then_nothing_changes(samba, t
     pulled = sorted(i["path"] for i in first["items"] if i["status"] == "pulled")
     assert pulled == ["Day 1/Prise de vue ü/clip été 1.mp4", "Day 1/Prise de vue ü/clip été 1.xmp", "wide shot.mp4"]
     assert first["failed"] == 0 and first["registered"] == 2  # two videos are assets now; the sidecar is not media
+    assert first["bytes_pulled"] == sum((remote / rel).stat().st_size for rel in pulled)
     for rel in pulled:
         src, dst = remote / rel, into / rel
         assert content_hash(dst) == content_hash(src)
@@ -278,7 +279,7 @@ def test_server_killed_mid_transfer_keeps_the_part_and_the_rerun_resumes(samba, 
         samba.start()
     done = report(dam("sync-remote", "nas", data=data, env=env))
     assert [(i["path"], i["status"]) for i in done["items"]] == [("interview.wav", "resumed")]
-    assert done["items"][0]["detail"].startswith("resumed at byte ")
+    assert done["items"][0]["detail"] == f"resumed at byte {kept:,}" and done["bytes_pulled"] == size - kept
     assert content_hash(into / "interview.wav") == content_hash(big) and not part.exists()
 
 
@@ -287,9 +288,9 @@ def test_wrong_password_outside_roots_and_bad_urls_are_refused(samba, tmp_path):
     clip(remote / "a.mp4")
     add(samba, "refusals", data, into, env)
 
-    r = dam("sync-remote", "nas", data=data, env={**env, "DAM_REMOTE_NAS_PASSWORD": "wrong"}, expect=5)
-    assert report(r)["error"] == "auth_failed" and "wrong" not in r.stdout + r.stderr
-    r = dam("sync-remote", "nas", data=data, env={**env, "DAM_REMOTE_NAS_PASSWORD": "wrong"}, expect=5, json_out=False)
+    r = dam("sync-remote", "nas", data=data, env={**env, "DAM_REMOTE_NAS_PASSWORD": "Bad-Pw-42"}, expect=5)
+    assert report(r)["error"] == "auth_failed" and "Bad-Pw-42" not in r.stdout + r.stderr
+    r = dam("sync-remote", "nas", data=data, env={**env, "DAM_REMOTE_NAS_PASSWORD": "Bad-Pw-42"}, expect=5, json_out=False)
     assert "login refused" in r.stderr and "DAM_REMOTE_NAS_PASSWORD" in r.stderr
     r = dam("sync-remote", "nas", data=data, env={**env, "DAM_REMOTE_NAS_USER": "", "DAM_REMOTE_NAS_PASSWORD": ""},
             expect=2)

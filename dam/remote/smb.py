@@ -116,7 +116,9 @@ def _classify(e: BaseException) -> RemoteError:
     if isinstance(e, RemoteError):
         return e
     text = str(e) or type(e).__name__
-    if isinstance(e, (x.LogonFailure, x.SMBAuthenticationError, x.AccessDenied)) and not isinstance(e, x.SMBOSError):
+    if isinstance(e, x.LogonFailure):
+        return RemoteError("auth", "the server refused the login (STATUS_LOGON_FAILURE: wrong user name or password)")
+    if isinstance(e, (x.SMBAuthenticationError, x.AccessDenied)) and not isinstance(e, x.SMBOSError):
         return RemoteError("auth", f"the server refused the login: {text}")
     if isinstance(e, x.BadNetworkName):
         return RemoteError("missing", f"no such share: {text}")

@@ -101,6 +101,7 @@ class Puller:
         self.progress, self.bwlimit = progress, bwlimit  # bwlimit: bytes per second
         self.used: set[str] = set()  # old names already matched to a renamed file
         self.xattrs = 0
+        self.transferred = 0  # bytes read from the share (a resumed file counts only its rest)
 
     def run(self, report: SyncReport, delete: bool) -> list[Path]:
         """Sync; returns the local files written or linked (for the catalog to take in)."""
@@ -110,7 +111,7 @@ class Puller:
         present = {e.rel for e in listing}
         gone = {rel: row for rel, row in known.items() if rel not in present and row.state == "done"}
         changed: list[Path] = []
-        self.progress.start(f"syncing {report.url}", sum(e.size for e in listing), unit="bytes")
+        self.progress.start(f"syncing {report.url}", sum(e.size for e in listing) / 1e6, unit="MB")
         for e in listing:
             try:
                 item, path = self.one(e, known.get(e.rel), gone)
@@ -125,15 +126,14 @@ class Puller:
             except OSError as err:  # the local side: disk full, permissions
                 item, path = SyncItem(path=e.rel, status="failed", size=e.size, detail=f"local: {err}"), None
             report.add(item)
-            if item.status in ("pulled", "resumed"):
-                report.bytes_pulled += e.size
             if path is not None and item.status != "unchanged":
                 changed.append(path)
-            if item.status not in ("pulled", "resumed"):
-                self.progress.advance(e.size, e.rel)
+            if item.status not in ("pulled", "resumed", "renamed"):
+                self.progress.advance(e.size / 1e6, e.rel)
         for rel, row in sorted(gone.items()):
             report.add(self.vanished(rel, row, delete))
         self.progress.finish()
+        report.bytes_pulled = self.transferred
         report.seconds = round(time.monotonic() - t0, 3)
         return changed
 
@@ -169,7 +169,7 @@ class Puller:
         os.utime(dest, ns=(e.mtime_ns, e.mtime_ns))
         self.remember(e, dest, old.content_hash)
         # the old name is gone from the share: it stays here unless --delete (then vanished() removes it)
-        self.progress.advance(e.size, f"{e.rel} (renamed)")
+        self.progress.advance(e.size / 1e6, f"{e.rel} (renamed)")
         return SyncItem(path=e.rel, status="renamed", size=e.size, detail=f"renamed from {old_rel} on the share")
 
     def pull(self, e: RemoteEntry, dest: Path, row: store.PulledRow | None) -> SyncItem:
@@ -185,7 +185,7 @@ class Puller:
                 part.unlink()
         self.store_row(e, dest, None, "partial")
         if offset:
-            self.progress.advance(offset, f"{e.rel} (resuming at byte {offset:,})")
+            self.progress.advance(offset / 1e6, f"{e.rel} (resuming at byte {offset:,})")
         self.copy(e, part, offset)
         got = part.stat().st_size
         if got != e.size:
@@ -216,7 +216,8 @@ class Puller:
                 f.write(data)
                 f.flush()  # what arrived survives the connection dropping
                 sent += len(data)
-                self.progress.advance(len(data), e.rel)
+                self.transferred += len(data)
+                self.progress.advance(len(data) / 1e6, e.rel)
                 if self.bwlimit:
                     ahead = sent / self.bwlimit - (time.monotonic() - t0)
                     if ahead > 0:
