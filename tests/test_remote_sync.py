@@ -209,20 +209,32 @@ def test_changed_file_is_pulled_again_and_nothing_is_deleted_without_delete(samb
     clip(remote / "a.mp4")
     clip(remote / "b.mp4", pattern="testsrc2")
     (remote / "a.xmp").write_text("<rating>1</rating>\n")
+    (remote / "c.xmp").write_text("<rating>2</rating>\n")
+    into.mkdir()
+    (into / "d.xmp").write_text("mine, not the share's\n")  # a local file dam did not put there
+    (remote / "d.xmp").write_text("<rating>3</rating>\n")
     add(samba, "changes", data, into, env)
-    dam("sync-remote", "nas", data=data, env=env)
+    first = report(dam("sync-remote", "nas", data=data, env=env, expect=3))  # 3: one file left alone
+    assert [(i["path"], i["status"]) for i in first["items"] if i["status"] != "pulled"] == [("d.xmp", "conflict")]
+    assert (into / "d.xmp").read_text() == "mine, not the share's\n"
 
+    later = time.time() + 5
     (remote / "a.xmp").write_text("<rating>5</rating>\n")  # edited in Lightroom on another machine
-    os.utime(remote / "a.xmp", (time.time() + 5, time.time() + 5))
+    os.utime(remote / "a.xmp", (later, later))
+    (remote / "c.xmp").write_text("<rating>0</rating>\n")  # edited there...
+    os.utime(remote / "c.xmp", (later, later))
+    (into / "c.xmp").write_text("<rating>4</rating> edited here\n")  # ...and here
     (remote / "b.mp4").unlink()
-    again = report(dam("sync-remote", "nas", data=data, env=env))
+    again = report(dam("sync-remote", "nas", data=data, env=env, expect=3))
     by = {i["path"]: i for i in again["items"]}
     assert by["a.xmp"]["status"] == "pulled" and (into / "a.xmp").read_text() == "<rating>5</rating>\n"
     assert by["b.mp4"]["status"] == "kept" and (into / "b.mp4").exists()
-    assert (again["pulled"], again["kept"], again["deleted"], again["unchanged"]) == (1, 1, 0, 1)
+    assert by["c.xmp"]["status"] == "conflict" and "edited here" in (into / "c.xmp").read_text()
+    assert (again["pulled"], again["kept"], again["conflict"], again["deleted"], again["unchanged"]) == (1, 1, 2, 0, 1)
 
-    gone = report(dam("sync-remote", "nas", "--delete", data=data, env=env))
+    gone = report(dam("sync-remote", "nas", "--delete", data=data, env=env, expect=3))
     assert gone["deleted"] == 1 and not (into / "b.mp4").exists() and (into / "a.mp4").exists()
+    assert "edited here" in (into / "c.xmp").read_text() and (into / "d.xmp").exists()
 
 
 def test_a_file_renamed_on_the_share_stays_the_same_asset_with_its_rating(samba, tmp_path):

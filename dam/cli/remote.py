@@ -96,13 +96,13 @@ def sync_remote_cmd(ctx: click.Context, name: str, into: Path | None, delete: bo
                     delete, ingest, bwlimit, TerminalProgress(not as_json), implicit_root=True)
     if not emit(r.model_dump(mode="json"), as_json):
         out.print(f"[bold]{r.url}[/] → {r.into}: {r.pulled} pulled, {r.resumed} resumed, {r.renamed} renamed, "
-                  f"{r.unchanged} unchanged, {r.deleted} deleted, {r.kept} kept, {r.failed} failed "
+                  f"{r.unchanged} unchanged, {r.deleted} deleted, {r.kept} kept, {r.conflict} conflicts, {r.failed} failed "
                   f"({r.bytes_pulled / 1e6:,.1f} MB in {r.seconds:.1f}s)")
         for i in r.items[:50]:
-            mark = {"failed": "[red]✗[/]", "kept": "[yellow]·[/]", "deleted": "−"}.get(i.status, "+")
+            mark = {"failed": "[red]✗[/]", "conflict": "[yellow]![/]", "kept": "[yellow]·[/]", "deleted": "−"}.get(i.status, "+")
             out.print(f"  {mark} {i.path} [dim]{i.status}{': ' + i.detail if i.detail else ''}[/]")
         if len(r.items) > 50:
             out.print(f"  … and {len(r.items) - 50} more (--json lists all)")
         if not ingest and r.registered:
             err.print(f"{r.registered} file(s) registered; `dam ingest {r.into}` indexes them")
-    sys.exit(EXIT_PARTIAL if r.failed else 0)
+    sys.exit(EXIT_PARTIAL if r.failed or r.conflict else 0)

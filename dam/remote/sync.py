@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Literal, Protocol
 
@@ -33,7 +34,7 @@ CHUNK = 1 << 20
 OVERLAP = 1 << 20  # bytes re-read before a resume offset to check the .part belongs to this file
 SIDECARS = frozenset({".xmp"})
 
-Status = Literal["pulled", "resumed", "unchanged", "renamed", "deleted", "kept", "failed"]
+Status = Literal["pulled", "resumed", "unchanged", "renamed", "deleted", "kept", "conflict", "failed"]
 
 
 class SyncItem(BaseModel):
@@ -53,6 +54,7 @@ class SyncReport(BaseModel):
     renamed: int = 0
     deleted: int = 0
     kept: int = 0  # gone from the share, kept here (no --delete)
+    conflict: int = 0  # a different local file where the share's would go: left alone, not pulled
     failed: int = 0
     bytes_pulled: int = 0
     xattrs: int = 0  # extended attributes copied
@@ -145,7 +147,18 @@ class Puller:
             return SyncItem(path=e.rel, status="unchanged", size=e.size), dest
         if not dest.exists() and (old := self.renamed_from(e, gone)) is not None:
             return self.relink(e, dest, old, gone), dest
+        if dest.exists() and (why := self.not_ours(dest, row)):
+            return SyncItem(path=e.rel, status="conflict", size=e.size, detail=why), None
         return self.pull(e, dest, row), dest
+
+    @staticmethod
+    def not_ours(dest: Path, row: store.PulledRow | None) -> str:
+        """Why the local file must not be overwritten ('' when it is the copy a sync left there)."""
+        if row is None:
+            return "a different file of this name is here, not pulled by dam: kept; move it away to pull the share's"
+        if row.state == "done" and not (dest.stat().st_size == row.size and dest.stat().st_mtime_ns == row.mtime_ns):
+            return "changed here and on the share since the last sync: the local copy is kept; move it away to pull the share's"
+        return ""
 
     def renamed_from(self, e: RemoteEntry, gone: dict[str, store.PulledRow]) -> str | None:
         """A file that left the share with this size and mtime, whose copy here is intact."""
@@ -261,7 +274,24 @@ def sync(share: Share, catalog: Catalog, name: str, url: str, into: Path, delete
 
     report = SyncReport(remote=name, url=url, into=str(into))
     puller = Puller(share, catalog, name, into, progress or Quiet(), bwlimit)
-    changed = puller.run(report, delete)
+    with _exclusive(into / f".dam-sync-{name}.lock", name):
+        changed = puller.run(report, delete)
     report.xattrs = puller.xattrs
     store.mark_synced(catalog, name)
     return report, changed
+
+
+@contextmanager
+def _exclusive(lock: Path, name: str):
+    """One sync of a remote into a root at a time (two would write the same .part files)."""
+    import fcntl
+
+    with lock.open("a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RemoteError("busy", f"another sync of {name!r} into {lock.parent} is running") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

@@ -39,6 +39,8 @@ def _typed(e: RemoteError, name: str):
             return Unavailable(detail, code="remote_unreachable")
         case "lost":
             return Unavailable(detail, code="remote_lost")
+        case "busy":
+            return Conflict(detail, code="sync_running")
         case "missing":
             return NotFound(detail, code="remote_path_missing")
         case _:
