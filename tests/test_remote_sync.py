@@ -18,12 +18,14 @@ from pathlib import Path
 import psutil
 import pytest
 
+from dam.catalog import Catalog
 from dam.media.hashing import content_hash
+from dam.remote.smb import RemoteEntry, RemoteError, credentials, parse_url
+from dam.remote.sync import sync
 
 SMBD = shutil.which("smbd") or "/usr/sbin/smbd"
 SMBPASSWD = shutil.which("smbpasswd")
-pytestmark = pytest.mark.skipif(not (os.path.exists(SMBD) and SMBPASSWD and hasattr(os, "geteuid") and os.geteuid() == 0),
-                                reason="needs Samba's smbd and smbpasswd (apt-get install samba), run as root")
+HAVE_SAMBA = bool(os.path.exists(SMBD) and SMBPASSWD and hasattr(os, "geteuid") and os.geteuid() == 0)
 USER, PASSWORD = "root", "s3cret-pw"  # smbd maps an SMB user to a Unix account: root exists everywhere
 
 
@@ -106,6 +108,8 @@ class Samba:
 
 @pytest.fixture(scope="module")
 def samba(tmp_path_factory):
+    if not HAVE_SAMBA:
+        pytest.skip("needs Samba's smbd and smbpasswd (apt-get install samba; scripts/setup.sh does), run as root")
     server = Samba(tmp_path_factory.mktemp("samba"))
     server.start()
     yield server
@@ -269,8 +273,8 @@ def test_server_killed_mid_transfer_keeps_the_part_and_the_rerun_resumes(samba, 
     add(samba, "resume", data, into, env)
     part = into / "interview.wav.part"
     full = {**os.environ, "DAM_DATA_DIR": str(data), "DAM_REMOTE_NAS_USER": USER, "DAM_REMOTE_NAS_PASSWORD": PASSWORD, **env}
-    # --bwlimit 2 (MB/s): the copy takes ~4 s, time to pull the plug in the middle of it
-    proc = subprocess.Popen([sys.executable, "-m", "dam.cli", "sync-remote", "nas", "--bwlimit", "2", "--json"],
+    # --bwlimit 1 (MB/s): the copy would take ~8 s; the plug is pulled once 1.5 MB arrived
+    proc = subprocess.Popen([sys.executable, "-m", "dam.cli", "sync-remote", "nas", "--bwlimit", "1", "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full)
     deadline = time.monotonic() + 60
     while not (part.exists() and part.stat().st_size > 1_500_000):
@@ -324,3 +328,77 @@ def test_wrong_password_outside_roots_and_bad_urls_are_refused(samba, tmp_path):
                                                         "DAM_REMOTE_MISSING_PASSWORD": PASSWORD}, expect=4)
     assert report(r)["error"] == "remote_path_missing"
     assert not list(into.rglob("*.mp4"))  # nothing pulled by any refused command
+
+
+# --- without a server: the URL, the credentials, and a .part that is not a prefix of the file ---
+
+
+def test_urls_and_credentials():
+    u = parse_url("smb://alice@nas.local:1445/Projects/2026/Día%201")
+    assert (u.host, u.port, u.share, u.path, u.user) == ("nas.local", 1445, "Projects", "2026/Día 1", "alice")
+    assert u.unc("A/b.mp4") == "\\\\nas.local\\Projects\\2026\\Día 1\\A\\b.mp4"
+    assert parse_url("smb://nas/share").url == "smb://nas/share"
+    for bad in ("ftp://nas/share", "smb://nas", "smb://u:pw@nas/share", "smb://nas/share/../x", "smb:///share"):
+        with pytest.raises(ValueError):
+            parse_url(bad)
+    env = {"DAM_REMOTE_STUDIO_NAS_USER": "bob", "DAM_REMOTE_STUDIO_NAS_PASSWORD": "pw"}
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        assert credentials("studio-nas", u) == ("bob", "pw")
+        mp.delenv("DAM_REMOTE_STUDIO_NAS_PASSWORD")
+        with pytest.raises(RemoteError) as e:
+            credentials("studio-nas", u)
+        assert e.value.kind == "config" and "DAM_REMOTE_STUDIO_NAS_PASSWORD" in str(e.value)
+
+
+class FakeShare:
+    """The Share protocol over a dict: what a sync does with the bytes, without SMB."""
+
+    def __init__(self, files: dict[str, bytes], mtime_ns: int = 1_700_000_000_000_000_000):
+        self.files, self.mtime_ns, self.reads = files, mtime_ns, 0
+
+    def walk(self, keep):
+        for rel in sorted(self.files):
+            if keep(rel.rsplit("/", 1)[-1]):
+                yield self.stat(rel)
+
+    def stat(self, rel):
+        return RemoteEntry(rel=rel, size=len(self.files[rel]), mtime_ns=self.mtime_ns, ctime_ns=self.mtime_ns)
+
+    def read(self, rel, offset, chunk):
+        data = self.files[rel]
+        for i in range(offset, len(data), chunk):
+            self.reads += min(chunk, len(data) - i)
+            yield data[i:i + chunk]
+
+    def read_range(self, rel, offset, length):
+        return self.files[rel][offset:offset + length]
+
+    def xattrs(self, rel):
+        return {}
+
+
+def test_a_part_that_is_not_a_prefix_of_the_file_starts_over(tmp_path):
+    catalog = Catalog(tmp_path / "catalog.sqlite")
+    body = os.urandom(3_000_000)
+    share, into = FakeShare({"a.mov": body}), tmp_path / "root"
+    into.mkdir()
+    # A run that stopped after 2 MB: the row says which file the .part belongs to.
+    from dam.remote import store
+    store.add(catalog, "fake", "smb://fake/share", str(into))
+    store.put(catalog, "fake", store.PulledRow(rel="a.mov", size=len(body), mtime_ns=share.mtime_ns,
+                                               local=str(into / "a.mov"), state="partial"))
+    (into / "a.mov.part").write_bytes(body[:2_000_000])
+    report, _ = sync(share, catalog, "fake", "smb://fake/share", into)
+    assert (report.resumed, report.bytes_pulled) == (1, 1_000_000) and (into / "a.mov").read_bytes() == body
+
+    # Same again, but the .part's bytes are not the file's (another file, a disk error): from byte 0.
+    (into / "a.mov").unlink()
+    store.put(catalog, "fake", store.PulledRow(rel="a.mov", size=len(body), mtime_ns=share.mtime_ns,
+                                               local=str(into / "a.mov"), state="partial"))
+    (into / "a.mov.part").write_bytes(os.urandom(2_000_000))
+    report, _ = sync(share, catalog, "fake", "smb://fake/share", into)
+    assert (report.pulled, report.resumed, report.bytes_pulled) == (1, 0, len(body))
+    assert (into / "a.mov").read_bytes() == body and not (into / "a.mov.part").exists()
+    assert os.stat(into / "a.mov").st_mtime_ns == share.mtime_ns
