@@ -402,3 +402,17 @@ def test_a_part_that_is_not_a_prefix_of_the_file_starts_over(tmp_path):
     assert (report.pulled, report.resumed, report.bytes_pulled) == (1, 0, len(body))
     assert (into / "a.mov").read_bytes() == body and not (into / "a.mov.part").exists()
     assert os.stat(into / "a.mov").st_mtime_ns == share.mtime_ns
+
+
+def test_a_copy_that_reads_back_differently_is_not_kept(tmp_path, monkeypatch):
+    import dam.remote.sync as sync_mod
+
+    catalog = Catalog(tmp_path / "catalog.sqlite")
+    share, into = FakeShare({"b.mov": os.urandom(100_000)}), tmp_path / "root"
+    into.mkdir()
+    from dam.remote import store
+    store.add(catalog, "fake", "smb://fake/share", str(into))
+    monkeypatch.setattr(sync_mod, "content_hash", lambda path: "0" * 32)  # as if the disk returned other bytes
+    report, _ = sync(share, catalog, "fake", "smb://fake/share", into)
+    assert report.failed == 1 and "differs from the bytes received" in report.items[0].detail
+    assert [p.name for p in into.iterdir()] == [".dam-sync-fake.lock"]  # neither the file nor its .part

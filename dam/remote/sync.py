@@ -1,8 +1,9 @@
 """Pull a share's media into a local root: new and changed files, resumably, verified.
 
-Each copy is written to `<name>.part` beside its final place, then checked (its size against the
-share's, the share's size and mtime unchanged since the copy began) and renamed into place with
-the share's modification time, so a half file never carries a media name. An interrupted copy
+Each copy is written to `<name>.part` beside its final place, fsynced, then checked (its size
+against the share's, the share's size and mtime unchanged since the copy began, and its content
+hash read back from the disk against the hash of the bytes as they arrived) and renamed into
+place with the share's modification time, so a half or damaged file never carries a media name. An interrupted copy
 leaves its `.part`, and `remote_files` remembers the size and mtime of the file it belongs to: the
 next run continues from the `.part`'s length when the file on the share is unchanged, after
 comparing the last MiB before that offset with the share's bytes (a `.part` that does not match
@@ -15,6 +16,7 @@ from the share unless `delete` is set, and then only a copy that is still as it 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -87,6 +89,13 @@ def local_path(into: Path, rel: str) -> Path:
     if any(p in ("", ".", "..") or "\x00" in p for p in parts):
         raise RemoteError("failed", f"{rel!r}: not a usable local name")
     return into.joinpath(*parts)
+
+
+def _feed(h, path: Path, length: int) -> None:
+    with path.open("rb") as f:
+        while length > 0 and (data := f.read(min(CHUNK, length))):
+            h.update(data)
+            length -= len(data)
 
 
 def _same(p: Path, e: RemoteEntry) -> bool:
@@ -197,9 +206,11 @@ class Puller:
             else:
                 part.unlink()
         self.store_row(e, dest, None, "partial")
+        received = hashlib.blake2b(digest_size=16)  # dam's content hash, of the bytes as they arrive
         if offset:
             self.progress.advance(offset / 1e6, f"{e.rel} (resuming at byte {offset:,})")
-        self.copy(e, part, offset)
+            _feed(received, part, offset)
+        self.copy(e, part, offset, received)
         got = part.stat().st_size
         if got != e.size:
             raise RemoteError("failed", f"{got} bytes arrived of {e.size}; run again to resume")
@@ -207,9 +218,13 @@ class Puller:
         if (now.size, now.mtime_ns) != (e.size, e.mtime_ns):
             part.unlink()
             raise RemoteError("failed", "the file changed on the share while it was copied; run again")
+        digest = content_hash(part)  # read back from the disk
+        if digest != received.hexdigest():
+            part.unlink()
+            raise RemoteError("failed", "the copy read back from the local disk differs from the bytes received "
+                                        "(a disk or memory error?): removed; run again")
         os.utime(part, ns=(e.mtime_ns, e.mtime_ns))
         os.replace(part, dest)
-        digest = content_hash(dest)
         self.store_row(e, dest, digest, "done")
         self.xattrs += self.copy_xattrs(e, dest)
         detail = f"resumed at byte {offset:,}" if offset else ""
@@ -222,12 +237,13 @@ class Puller:
             mine = f.read(have - start)
         return self.share.read_range(e.rel, start, have - start) == mine
 
-    def copy(self, e: RemoteEntry, part: Path, offset: int) -> None:
+    def copy(self, e: RemoteEntry, part: Path, offset: int, received) -> None:
         t0, sent = time.monotonic(), 0
         with part.open("ab" if offset else "wb") as f:
             for data in self.share.read(e.rel, offset, CHUNK):
                 f.write(data)
                 f.flush()  # what arrived survives the connection dropping
+                received.update(data)
                 sent += len(data)
                 self.transferred += len(data)
                 self.progress.advance(len(data) / 1e6, e.rel)
@@ -235,6 +251,7 @@ class Puller:
                     ahead = sent / self.bwlimit - (time.monotonic() - t0)
                     if ahead > 0:
                         time.sleep(ahead)
+            os.fsync(f.fileno())  # on disk before it is read back and renamed into place
 
     def copy_xattrs(self, e: RemoteEntry, dest: Path) -> int:
         if not hasattr(os, "setxattr"):
