@@ -327,6 +327,8 @@ def test_wrong_password_outside_roots_and_bad_urls_are_refused(samba, tmp_path):
     r = dam("sync-remote", "missing", data=data, env={**env, "DAM_REMOTE_MISSING_USER": USER,
                                                         "DAM_REMOTE_MISSING_PASSWORD": PASSWORD}, expect=4)
     assert report(r)["error"] == "remote_path_missing"
+    r = report(dam("ingest", samba.url("refusals"), "--levels", "L0", data=data, env=env, expect=3))
+    assert "dam sync-remote NAME --ingest" in r["errors"][0]["reason"]  # ingest points at the way in
     assert not list(into.rglob("*.mp4"))  # nothing pulled by any refused command
 
 
