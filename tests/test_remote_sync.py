@@ -311,6 +311,7 @@ def test_wrong_password_outside_roots_and_bad_urls_are_refused(samba, tmp_path):
     r = dam("sync-remote", "nas", data=data, env={**env, "DAM_REMOTE_NAS_USER": "", "DAM_REMOTE_NAS_PASSWORD": ""},
             expect=2)
     assert report(r)["error"] == "no_credentials"
+    assert not into.exists()  # a refused sync leaves no trace
 
     outside = tmp_path / "Elsewhere"
     r = dam("sync-remote", "nas", "--into", str(outside), data=data, env=env, expect=1)

@@ -100,7 +100,6 @@ def sync_remote(settings, catalog, open_library: Callable[[], object], name: str
                                 code="no_sync_root")
         target = roots[0] / name
     root = destination(settings, target, implicit_root)
-    root.mkdir(parents=True, exist_ok=True)
     url = parse_url(row.url)
     try:
         user, password = credentials(name, url)
@@ -108,6 +107,7 @@ def sync_remote(settings, catalog, open_library: Callable[[], object], name: str
     except RemoteError as e:
         raise _typed(e, name) from None
     try:
+        root.mkdir(parents=True, exist_ok=True)  # only once the share let us in
         report, changed = sync(share, catalog, name, url.url, root, delete, progress,
                                bwlimit_mb * 1e6 if bwlimit_mb else None)
     except RemoteError as e:
