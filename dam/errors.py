@@ -65,3 +65,10 @@ class UpstreamFailed(DamError):
     the detail is the server's own reason."""
 
     code = "upstream_failed"
+
+
+class AuthFailed(UpstreamFailed):
+    """A remote refused the credentials dam was given (a wrong password, an unknown user):
+    fixing them is up to the user; nothing was read or sent."""
+
+    code = "auth_failed"

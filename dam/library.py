@@ -104,6 +104,10 @@ class Library:
     def _expand(self, paths: Iterable[str | Path], implicit_root: bool, report: IngestReport) -> list[Path]:
         files: list[Path] = []
         for raw in paths:
+            if str(raw).lower().startswith("smb://"):
+                report.errors.append(ErrorRecord(path=str(raw), stage="paths", reason=(
+                    "a network share is pulled first: dam remote add NAME URL, then dam sync-remote NAME --ingest")))
+                continue
             try:
                 p = self.allowed(raw, implicit_root)
             except PathNotAllowed as e:

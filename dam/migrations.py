@@ -142,6 +142,14 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script("""CREATE TABLE IF NOT EXISTS stems (
         asset_id TEXT PRIMARY KEY, method TEXT NOT NULL, model TEXT, created_at TEXT NOT NULL, data TEXT NOT NULL
     );"""),  # 4: dialogue / music stems (dam.audio.store)
+    _script("""CREATE TABLE IF NOT EXISTS remotes (
+        name TEXT PRIMARY KEY, url TEXT NOT NULL, into_root TEXT, added_at TEXT NOT NULL, synced_at TEXT
+    );
+    CREATE TABLE IF NOT EXISTS remote_files (
+        remote TEXT NOT NULL, rel TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+        local TEXT NOT NULL, content_hash TEXT, state TEXT NOT NULL, updated_at TEXT NOT NULL,
+        PRIMARY KEY (remote, rel)
+    );"""),  # 5: network shares and what each sync pulled (dam.remote.store)
 ]
 
 

@@ -13,6 +13,7 @@ command -v ffmpeg  >/dev/null || need_apt+=(ffmpeg)
 command -v ffprobe >/dev/null || need_apt+=(ffmpeg)
 command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)
 command -v exiftool >/dev/null || need_apt+=(libimage-exiftool-perl)
+command -v smbd >/dev/null || need_apt+=(samba)  # tests/test_remote_sync.py runs a real Samba server
 if ((${#need_apt[@]})); then
   echo "==> installing system packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -72,3 +72,23 @@ def test_an_older_catalog_gains_the_columns_later_releases_added(tmp_path):
     assert {x.id for x in cat.assets()} == {"a1", "a2"}
     cat.close()
     assert _version(path) == len(MIGRATIONS)
+
+
+def test_a_catalog_from_before_remotes_gains_their_tables(tmp_path):
+    """Version 4 (stems) was the last release without network shares: opening it adds `remotes` and
+    `remote_files` (dam.remote.store) and keeps its rows."""
+    path = tmp_path / "catalog.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    for step in MIGRATIONS[:4]:
+        step(db)
+    db.execute("PRAGMA user_version = 4")
+    db.execute("INSERT INTO assets(id, content_hash, kind, path, name, size, mtime, added_at) VALUES (?,?,?,?,?,?,?,?)",
+               ASSET)
+    db.close()
+    cat = Catalog(path)
+    assert _version(path) == len(MIGRATIONS) and cat.asset("a1").path == "/m/a.mp4"
+    from dam.remote import store
+
+    store.add(cat, "nas", "smb://nas/share", None)
+    assert [r.name for r in store.all_remotes(cat)] == ["nas"] and store.pulled(cat, "nas") == {}
+    cat.close()

@@ -5,7 +5,7 @@ command on it. Commands import the use cases they run inside their bodies: the p
 0.3 s, with every use case and the Library 2.1 s (measured on 2 cores), and `dam --help`, a
 mistyped command or `dam samples` should not pay for that."""
 
-from dam.cli import curate, demo, index, media, safety, serve  # noqa: F401  (each registers its commands)
-from dam.cli.app import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_PARTIAL, EXIT_USAGE, cli, main
+from dam.cli import curate, demo, index, media, remote, safety, serve  # noqa: F401  (each registers its commands)
+from dam.cli.app import EXIT_AUTH, EXIT_FAILED, EXIT_NOT_FOUND, EXIT_PARTIAL, EXIT_USAGE, cli, main
 
-__all__ = ["EXIT_FAILED", "EXIT_NOT_FOUND", "EXIT_PARTIAL", "EXIT_USAGE", "cli", "main"]
+__all__ = ["EXIT_AUTH", "EXIT_FAILED", "EXIT_NOT_FOUND", "EXIT_PARTIAL", "EXIT_USAGE", "cli", "main"]

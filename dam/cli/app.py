@@ -2,7 +2,8 @@
 where what a command refuses (dam.errors, a path outside the roots) becomes an exit code.
 
 Exit codes: 0 done; 1 failed; 2 bad usage; 3 finished, but some files could not be processed
-(listed in the summary and in `dam jobs`); 4 not found."""
+(listed in the summary and in `dam jobs`); 4 not found; 5 a remote refused the login (a wrong
+password or user: dam.errors.AuthFailed)."""
 
 from __future__ import annotations
 
@@ -15,19 +16,21 @@ import click
 from rich.console import Console
 
 from dam.config import Settings
-from dam.errors import DamError, InvalidInput, NotConfigured, NotFound
+from dam.errors import AuthFailed, DamError, InvalidInput, NotConfigured, NotFound
 from dam.paths import PathNotAllowed
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_NOT_FOUND = 1, 2, 3, 4
+EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_NOT_FOUND, EXIT_AUTH = 1, 2, 3, 4, 5
 
 
 def exit_code(e: Exception) -> int:
     """The one mapping from what a command refuses to its exit code."""
     if isinstance(e, NotFound):
         return EXIT_NOT_FOUND
+    if isinstance(e, AuthFailed):
+        return EXIT_AUTH
     if isinstance(e, (InvalidInput, NotConfigured)):
         return EXIT_USAGE  # the command line or the configuration must change
     return EXIT_FAILED
