@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.progress import Progress as Bars
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class Progress(Protocol):

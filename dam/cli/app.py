@@ -20,7 +20,7 @@ from dam.errors import AuthFailed, DamError, InvalidInput, NotConfigured, NotFou
 from dam.paths import PathNotAllowed
 
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # a path in an error is never cut mid-name
 
 EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_NOT_FOUND, EXIT_AUTH = 1, 2, 3, 4, 5
 
