@@ -29,13 +29,14 @@ def samples(ctx: click.Context, folder: Path) -> None:
 def demo(ctx: click.Context, media: Path | None, queries: tuple[str, ...]) -> None:
     """The whole loop on one machine: (make samples,) ingest, then search by text and by image."""
     from dam.samples import make_sample_library
+    from dam.usecases.index import ingest
 
     if media is None:
         media = Path("dam-samples")
         err.print(f"generating sample footage in {media}/ …")
         make_sample_library(media)
     lib = library(ctx)
-    report = lib.ingest([media], implicit_root=True, progress=TerminalProgress())
+    report = ingest(lib, [media], implicit_root=True, progress=TerminalProgress())
     out.print(f"[bold green]ingested[/] {report.indexed} new, {report.unchanged} unchanged, {report.failed} failed "
               f"in {report.seconds:.1f}s")
     print_errors(report.errors)

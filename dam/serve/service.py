@@ -22,13 +22,12 @@ from dam.encoders.registry import load_image_encoder, load_text_encoder
 from dam.errors import Conflict
 from dam.library import Library
 from dam.library_ops import workflow as wfl
-from dam.library_ops.albums import AlbumSpec, albums, mirror_album
-from dam.library_ops.backup import BackupError, backup
+from dam.library_ops.albums import AlbumSpec
+from dam.library_ops.backup import backup
 from dam.library_ops.jobs import JobTracker
-from dam.motion.store import load as load_motion
 from dam.schema import ErrorRecord
 from dam.serve.search import run_search, served_by
-from dam.usecases import assets, library, media
+from dam.usecases import assets, index, library, media
 from dam.usecases.library import backup_root, check_workflow
 
 
@@ -68,8 +67,8 @@ class LibraryService:
         root = backup_root(lib.settings, dest, confined=True)
         if dry_run:
             try:
-                return backup(lib.settings, lib.catalog, root, dry_run=True).model_dump(mode="json")
-            except (BackupError, OSError) as e:
+                return library.backup(lib, root, dry_run=True).model_dump(mode="json")
+            except OSError as e:
                 raise Conflict(str(e), code="backup_refused") from None
         tracker = JobTracker(lib.catalog, "backup", detail={"to": str(root)})
         lib.catalog.update_job(tracker.job, status="queued")
@@ -99,13 +98,13 @@ class LibraryService:
         return report.model_dump(mode="json")
 
     def sync_album(self, spec: dict) -> dict:
-        return mirror_album(self.library, AlbumSpec(**spec)).model_dump(mode="json")
+        return library.sync_album(self.library, AlbumSpec(**spec)).model_dump(mode="json")
 
     def sidecar(self, asset_id: str) -> bytes:
         return assets.sidecar(self.library, asset_id)
 
     def albums(self) -> list[dict]:
-        return albums(self.library.catalog)
+        return library.albums(self.library)
 
     def rate(self, asset_id: str, rating: int | None, flag: str | None) -> dict:
         return assets.rate(self.library, asset_id, rating, flag)[1].model_dump(mode="json")
@@ -130,7 +129,7 @@ class LibraryService:
         return {"asset_id": out.asset_id, **out.transcript.model_dump(mode="json")}
 
     def scan(self, root: str) -> dict:
-        return self.library.scan(root).model_dump(mode="json")
+        return index.scan(self.library, root).model_dump(mode="json")
 
     # --- reads ---
     def search(self, text: str | None, image_vec, visual_text, sentence, limit: int, filters: dict) -> dict:
@@ -147,7 +146,7 @@ class LibraryService:
         return {"asset_id": out.asset_id, **out.timeline.model_dump(mode="json")}
 
     def stored_motion(self, asset_id: str) -> dict | None:
-        tl = load_motion(self.library.catalog, asset_id)
+        tl = media.stored_motion(self.library, asset_id)
         return None if tl is None else tl.model_dump(mode="json")
 
     def recent(self, limit: int) -> list[dict]:
@@ -158,14 +157,10 @@ class LibraryService:
         return j.model_dump(mode="json") if j else None
 
     def jobs(self, limit: int, kind: str | None = None) -> list[dict]:
-        return [j.model_dump(mode="json") for j in self.library.catalog.jobs(limit) if kind is None or j.kind == kind]
+        return [j.model_dump(mode="json") for j in index.jobs(self.library, limit, kind)]
 
     def stats(self) -> dict:
-        lib = self.library
-        counts = lib.catalog.counts()
-        vectors = {level: lib.store.count(level, lib.key) for level in ("l0", "l1", "l2")}
-        vectors["text"] = lib.store.count("text", lib.text_encoder_key)
-        return {**counts, "vectors": vectors, "encoder": lib.key}
+        return index.stats(self.library)
 
     def roots(self) -> list[str]:
         return [str(r) for r in self.settings.resolved_roots()]

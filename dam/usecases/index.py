@@ -1,0 +1,82 @@
+"""Index and read the library: scan, ingest, search, scenes, jobs and the library's counts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from dam.encoders.clip import EncoderError
+from dam.errors import Conflict, NotFound, Unreadable
+from dam.library_ops.workflow import library_stats
+from dam.media.decode import DecodeError
+from dam.media.photo import read_image
+from dam.schema import Hit, IngestReport, Job, ScanReport, Scene
+from dam.search import Filters, unknown_subject
+
+
+def scan(lib, directory: str | Path, implicit_root: bool = False, progress=None) -> ScanReport:
+    """Register the media under a folder (no analysis); a path that is not a folder: Conflict."""
+    try:
+        return lib.scan(directory, implicit_root=implicit_root, progress=progress)
+    except NotADirectoryError as e:
+        raise Conflict(str(e), code="not_a_folder") from None
+
+
+def ingest(lib, paths: Iterable[str | Path], levels: str = "L3", implicit_root: bool = False,
+           progress=None) -> IngestReport:
+    """Index files and folders up to `levels`, waiting for every level."""
+    return lib.ingest(paths, implicit_root=implicit_root, levels=levels, progress=progress)
+
+
+class Found(BaseModel):
+    """A search's moments, and a notice when the text names something the encoder does not know."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    hits: list[Hit]
+    notice: str | None = None
+
+
+def search(lib, text: str | None = None, image: str | Path | None = None, limit: int | None = None,
+           filters: Filters | None = None) -> Found:
+    """Moments by text and/or by a picture file; an unreadable picture: Unreadable, an encoder
+    whose weights are missing or corrupt: Conflict (code `encoder`)."""
+    picture = None
+    if image:
+        try:
+            picture = read_image(image)[0]
+        except DecodeError as e:
+            raise Unreadable(f"{image}: {e}") from None
+    try:
+        q = lib.encode_query(text, picture)
+    except EncoderError as e:  # clip weights missing, not downloadable, corrupt: say what to do
+        raise Conflict(str(e), code="encoder") from None
+    hits = lib.search(limit=limit, filters=filters, query=q)
+    return Found(hits=hits, notice=unknown_subject(text, q.visual_text))
+
+
+def scenes(lib, ref: str, progress=None) -> tuple[IngestReport | None, list[Scene]]:
+    """The shots of an asset or a file, indexing the file to L2 first when it is not indexed yet.
+    Returns the ingest's report (None when none ran: its errors mean no scenes) and the scenes."""
+    a = lib.asset(ref)
+    report = None
+    if a is None or a.status != "indexed":
+        if not Path(ref).exists():
+            raise NotFound(f"no asset or file {ref!r}")
+        report = lib.ingest([ref], implicit_root=True, levels="L2", progress=progress)
+        if report.errors:
+            return report, []
+        a = lib.asset(ref)
+    return report, lib.catalog.scenes(a.id)
+
+
+def jobs(lib, limit: int, kind: str | None = None) -> list[Job]:
+    return [j for j in lib.catalog.jobs(limit) if kind is None or j.kind == kind]
+
+
+def stats(lib) -> dict:
+    """The catalog's counts, the vectors per level and the encoder that made them (`GET /stats`;
+    a workflow's `stats` step also counts the albums)."""
+    return {k: v for k, v in library_stats(lib).items() if k != "albums"}
