@@ -221,9 +221,10 @@ def jobs(ctx: click.Context, limit: int, as_json: bool) -> None:
 @click.pass_context
 def check(ctx: click.Context, no_files: bool, as_json: bool) -> None:
     """Check that catalog, vectors and files agree (exit 0 consistent, 1 problems). Reads only."""
-    from dam.consistency import check_library, summary
+    from dam.consistency import summary
+    from dam.usecases.index import check as run
 
-    report = check_library(library(ctx), files=not no_files)
+    report = run(library(ctx), files=not no_files)
     if not emit({**report.model_dump(mode="json"), "ok": report.ok}, as_json):
         out.print(("[bold green]ok[/] " if report.ok else "[bold red]problems[/] ") + summary(report))
         for p in report.problems[:50]:

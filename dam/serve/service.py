@@ -44,20 +44,7 @@ class LibraryService:
     # --- ingest ---
     def start_ingest(self, paths: list[str], levels: str = "L3") -> dict:
         """L0 now (the caller waits seconds), L1–L3 queued in the background."""
-        run = self.library.begin_ingest(paths, levels=levels)
-        if not run.closed:
-            self.library.catalog.update_job(run.job, status="queued")
-            self.pool.submit(self._finish, run)
-        return {"job": run.job, "assets": run.report.assets,
-                "errors": [e.model_dump() for e in run.report.errors]}
-
-    def _finish(self, run) -> None:
-        self.library.catalog.update_job(run.job, status="running")
-        try:
-            self.library.finish_ingest(run)
-        except Exception as e:  # the job row says what happened; the service stays up
-            self.library.catalog.record_error(run.job, ErrorRecord(path="*", reason=f"{type(e).__name__}: {e}",
-                                                                   stage="ingest"))
+        return index.start_ingest(self.library, paths, levels, self.pool.submit)
 
     # --- library workflows (dam.usecases.library) ---
     def start_backup(self, dest: str, dry_run: bool = False) -> dict:
@@ -150,10 +137,10 @@ class LibraryService:
         return None if tl is None else tl.model_dump(mode="json")
 
     def recent(self, limit: int) -> list[dict]:
-        return [a.model_dump(mode="json") for a in self.library.get_recent(limit)]
+        return [a.model_dump(mode="json") for a in index.recent(self.library, limit)]
 
     def job(self, job_id: str) -> dict | None:
-        j = self.library.catalog.job(job_id)
+        j = index.job(self.library, job_id)
         return j.model_dump(mode="json") if j else None
 
     def jobs(self, limit: int, kind: str | None = None) -> list[dict]:

@@ -1,4 +1,5 @@
-"""Index and read the library: scan, ingest, search, scenes, jobs and the library's counts."""
+"""Index and read the library: scan, ingest (waited for, or as a background job), search, scenes,
+recent assets, jobs, the library's counts and its consistency check."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from dam.consistency import ConsistencyReport, check_library
 from dam.encoders.clip import EncoderError
 from dam.errors import Conflict, NotFound, Unreadable
 from dam.library_ops.workflow import library_stats
 from dam.media.decode import DecodeError
 from dam.media.photo import read_image
-from dam.schema import Hit, IngestReport, Job, ScanReport, Scene
+from dam.schema import Asset, ErrorRecord, Hit, IngestReport, Job, ScanReport, Scene
 from dam.search import Filters, unknown_subject
 
 
@@ -28,6 +30,24 @@ def ingest(lib, paths: Iterable[str | Path], levels: str = "L3", implicit_root: 
            progress=None) -> IngestReport:
     """Index files and folders up to `levels`, waiting for every level."""
     return lib.ingest(paths, implicit_root=implicit_root, levels=levels, progress=progress)
+
+
+def start_ingest(lib, paths: list[str], levels: str, submit) -> dict:
+    """L0 now (the caller waits seconds); L1-L3 handed to `submit` (an executor's submit: one job at
+    a time) as a job the caller can watch. What the background part raises goes on the job's row."""
+    run = lib.begin_ingest(paths, levels=levels)
+    if not run.closed:
+        lib.catalog.update_job(run.job, status="queued")
+        submit(_finish_ingest, lib, run)
+    return {"job": run.job, "assets": run.report.assets, "errors": [e.model_dump() for e in run.report.errors]}
+
+
+def _finish_ingest(lib, run) -> None:
+    lib.catalog.update_job(run.job, status="running")
+    try:
+        lib.finish_ingest(run)
+    except Exception as e:  # the job row says what happened; the service stays up
+        lib.catalog.record_error(run.job, ErrorRecord(path="*", reason=f"{type(e).__name__}: {e}", stage="ingest"))
 
 
 class Found(BaseModel):
@@ -70,6 +90,19 @@ def scenes(lib, ref: str, progress=None) -> tuple[IngestReport | None, list[Scen
             return report, []
         a = lib.asset(ref)
     return report, lib.catalog.scenes(a.id)
+
+
+def recent(lib, limit: int = 20) -> list[Asset]:
+    return lib.get_recent(limit)
+
+
+def job(lib, job_id: str) -> Job | None:
+    return lib.catalog.job(job_id)
+
+
+def check(lib, files: bool = True) -> ConsistencyReport:
+    """Whether catalog, vectors and files agree (reads only); `files`: also stat every file."""
+    return check_library(lib, files=files)
 
 
 def jobs(lib, limit: int, kind: str | None = None) -> list[Job]:
