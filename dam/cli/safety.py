@@ -68,8 +68,7 @@ def restore(ctx: click.Context, source: Path, no_originals: bool, dry_run: bool,
 def workflow(ctx: click.Context, file, check_only: bool, as_json: bool) -> None:
     """Run a workflow file: {"workflow": [{"action": "sync_album" | "scan" | "ingest" | "backup" | "stats" | "export", ...}]}.
     The whole file is validated before any step runs."""
-    from dam.library_ops import workflow as wfl
-    from dam.usecases.library import backup_root, check_workflow
+    from dam.usecases.library import check_workflow, run_workflow
 
     try:
         data = json.load(file)
@@ -80,9 +79,7 @@ def workflow(ctx: click.Context, file, check_only: bool, as_json: bool) -> None:
     if check_only:
         emit({"ok": True, "steps": [s.action for s in wf.workflow]}, as_json) or out.print(f"valid: {len(wf.workflow)} steps")
         return
-    tracker, report = wfl.start(lib, wf)
-    report = wfl.run(lib, wf, tracker, report, lambda path: backup_root(lib.settings, path, confined=False),
-                     TerminalProgress(not as_json))
+    report = run_workflow(lib, wf, confined=False, progress=TerminalProgress(not as_json))
     if not emit(report.model_dump(mode="json"), as_json):
         for s in report.steps:
             colour = {"done": "green", "partial": "yellow", "failed": "red"}.get(s.status, "dim")

@@ -21,14 +21,10 @@ from dam.config import Settings
 from dam.encoders.registry import load_image_encoder, load_text_encoder
 from dam.errors import Conflict
 from dam.library import Library
-from dam.library_ops import workflow as wfl
 from dam.library_ops.albums import AlbumSpec
-from dam.library_ops.backup import backup
-from dam.library_ops.jobs import JobTracker
-from dam.schema import ErrorRecord
 from dam.serve.search import run_search, served_by
 from dam.usecases import assets, index, library, media
-from dam.usecases.library import backup_root, check_workflow
+from dam.usecases.library import backup_root
 
 
 @serve.deployment(num_replicas=1, max_ongoing_requests=64, ray_actor_options={"num_cpus": 0})
@@ -57,32 +53,11 @@ class LibraryService:
                 return library.backup(lib, root, dry_run=True).model_dump(mode="json")
             except OSError as e:
                 raise Conflict(str(e), code="backup_refused") from None
-        tracker = JobTracker(lib.catalog, "backup", detail={"to": str(root)})
-        lib.catalog.update_job(tracker.job, status="queued")
-
-        def work() -> None:
-            lib.catalog.update_job(tracker.job, status="running")
-            try:
-                r = backup(lib.settings, lib.catalog, root, progress=tracker, job=tracker.job)
-            except Exception as e:  # the job row says what happened; the service stays up
-                tracker.error(ErrorRecord(path=str(root), reason=f"{type(e).__name__}: {e}", stage="backup"))
-                tracker.close("failed")
-                return
-            for e in r.errors:
-                tracker.error(e)
-            tracker.close("done", copied=r.copied, skipped=r.skipped, bytes=r.bytes_copied)
-
-        self.ops.submit(work)
-        return {"job": tracker.job}
+        return {"job": library.start_backup(lib, root, self.ops.submit)}
 
     def start_workflow(self, data: dict) -> dict:
         """Validate everything (InvalidInput lists the problems), then run the steps in the background."""
-        wf = check_workflow(self.library, data, confined=True)
-        tracker, report = wfl.start(self.library, wf)
-        self.library.catalog.update_job(tracker.job, status="queued")
-        self.ops.submit(wfl.run, self.library, wf, tracker, report,
-                        lambda path: backup_root(self.library.settings, path, confined=True))
-        return report.model_dump(mode="json")
+        return library.start_workflow(self.library, data, self.ops.submit).model_dump(mode="json")
 
     def sync_album(self, spec: dict) -> dict:
         return library.sync_album(self.library, AlbumSpec(**spec)).model_dump(mode="json")

@@ -24,7 +24,7 @@ from dam.publish.remote import PublishError
 from dam.publish.run import PublishReport
 from dam.publish.run import publish as run_publish
 from dam.publish.target import PublishConfigError
-from dam.schema import Asset
+from dam.schema import Asset, ErrorRecord
 
 
 class Enriched(BaseModel):
@@ -125,6 +125,28 @@ def backup(lib, root: Path, dry_run: bool = False, progress=None) -> BackupRepor
     return report
 
 
+def start_backup(lib, root: Path, submit) -> str:
+    """A backup to `root` as a background job handed to `submit` (an executor's submit); its id.
+    What the backup raises goes on the job's row."""
+    tracker = JobTracker(lib.catalog, "backup", detail={"to": str(root)})
+    lib.catalog.update_job(tracker.job, status="queued")
+
+    def work() -> None:
+        lib.catalog.update_job(tracker.job, status="running")
+        try:
+            r = run_backup(lib.settings, lib.catalog, root, progress=tracker, job=tracker.job)
+        except Exception as e:  # the job row says what happened; the caller stays up
+            tracker.error(ErrorRecord(path=str(root), reason=f"{type(e).__name__}: {e}", stage="backup"))
+            tracker.close("failed")
+            return
+        for e in r.errors:
+            tracker.error(e)
+        tracker.close("done", copied=r.copied, skipped=r.skipped, bytes=r.bytes_copied)
+
+    submit(work)
+    return tracker.job
+
+
 def verify_backup(root: Path) -> VerifyReport:
     """Re-hash a backup; what is damaged or missing is recopied by the next backup."""
     try:
@@ -140,3 +162,19 @@ def restore(settings, source: Path, originals: bool = True, dry_run: bool = Fals
         return run_restore(settings, source, originals, dry_run, force, progress)
     except BackupError as e:
         raise Conflict(str(e), code="restore_refused") from None
+
+
+def start_workflow(lib, data, submit, confined: bool = True) -> wfl.WorkflowReport:
+    """Validate the whole workflow (InvalidInput lists every problem), then hand its steps to
+    `submit` (an executor's submit) as a job; the report as it starts."""
+    wf = check_workflow(lib, data, confined)
+    tracker, report = wfl.start(lib, wf)
+    lib.catalog.update_job(tracker.job, status="queued")
+    submit(wfl.run, lib, wf, tracker, report, lambda path: backup_root(lib.settings, path, confined))
+    return report
+
+
+def run_workflow(lib, wf: wfl.Workflow, confined: bool = False, progress=None) -> wfl.WorkflowReport:
+    """A workflow checked by check_workflow, run now as a job, step after step."""
+    tracker, report = wfl.start(lib, wf)
+    return wfl.run(lib, wf, tracker, report, lambda path: backup_root(lib.settings, path, confined), progress)
