@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from dam.consistency import ConsistencyReport, check_library
 from dam.encoders.clip import EncoderError
@@ -52,8 +52,6 @@ def _finish_ingest(lib, run) -> None:
 
 class Found(BaseModel):
     """A search's moments, and a notice when the text names something the encoder does not know."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     hits: list[Hit]
     notice: str | None = None
