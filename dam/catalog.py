@@ -103,19 +103,6 @@ class Catalog:
                 return r["path"]
         return None
 
-    # --- object-store sources (dam.objectstore) ------------------------------------------------
-
-    def source(self, uri: str) -> sqlite3.Row | None:
-        rows = self.rows("SELECT * FROM sources WHERE uri = ?", (uri,))
-        return rows[0] if rows else None
-
-    def put_source(self, uri: str, size: int, mtime: float, asset_id: str | None, path: str) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "INSERT INTO sources(uri, size, mtime, asset_id, path, seen_at) VALUES (?,?,?,?,?,?) "
-                "ON CONFLICT(uri) DO UPDATE SET size=excluded.size, mtime=excluded.mtime, asset_id=excluded.asset_id, "
-                "path=excluded.path, seen_at=excluded.seen_at", (uri, size, mtime, asset_id, path, now().isoformat()))
-
     # --- assets ----------------------------------------------------------------------------
 
     def upsert_asset(self, asset_id: str, content_hash: str, path: str, size: int, mtime: float, info: MediaInfo) -> None:

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
+
+# The image encoders, by the name DAM_ENCODER and `dam --encoder` take: the one list of them.
+# dam.encoders.registry maps each to its class (config imports nothing of dam, so the registry
+# cannot be read here); tests/test_encoders.py checks the two name the same encoders.
+EncoderName = Literal["vision", "builtin", "clip"]
+ENCODERS: tuple[str, ...] = get_args(EncoderName)
 
 
 class PublishTarget(BaseModel):
@@ -53,7 +59,7 @@ class Settings(BaseSettings):
     )
     backup_roots: Annotated[list[Path], NoDecode] = Field(
         default_factory=list, description="Folders POST /backup and workflows may write backups into.")
-    encoder: Literal["vision", "builtin", "clip"] = Field(
+    encoder: EncoderName = Field(
         "vision", description="vision: EfficientNet-Lite0 (ImageNet classes, shipped on PyPI) fused with the builtin "
         "descriptor; builtin: the descriptor alone (no model); clip: open_clip.")
     clip_model: str = Field("ViT-B-32", description="open_clip architecture name for the clip encoder.")

@@ -24,6 +24,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from dam.objectstore.store import linked
 from dam.store import vector_id
 
 ProblemKind = Literal["missing_vector", "wrong_vector_count", "orphan_vector", "misfiled_vector",
@@ -111,7 +112,7 @@ def check(catalog, store: _Store, key: str, text_key: str, files: bool = True) -
                 rep.problems.append(Problem(kind="asset_path_missing", asset_id=a["id"],
                                             detail=f"the asset names {a['path']}, which is gone (`dam scan` "
                                                    f"points it at a copy that exists)"))
-    for r in catalog.rows("SELECT uri, asset_id FROM sources WHERE asset_id IS NOT NULL"):
+    for r in linked(catalog):
         if r["asset_id"] not in by_id:
             rep.problems.append(Problem(kind="source_without_asset", asset_id=r["asset_id"],
                                         detail=f"{r['uri']} is recorded as an asset the catalog does not have"))

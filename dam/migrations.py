@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from importlib import import_module
 
-# Version 1: the tables as they were when the versioning began.
-BASE = """
+# Version 1: the tables as they were when the versioning began, in the order they were made. The
+# core's tables are here; a feature's are in its store (its TABLES), named by import path so that
+# the catalog imports no feature. A feature's TABLES is part of version 1 and never changes: a
+# change to its tables is a new migration at the end, like any other.
+CORE = """
 CREATE TABLE IF NOT EXISTS assets (
     id TEXT PRIMARY KEY, content_hash TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
     path TEXT NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL, mtime REAL NOT NULL,
@@ -49,64 +53,14 @@ CREATE TABLE IF NOT EXISTS errors (
     reason TEXT NOT NULL, at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS errors_job ON errors(job_id);
-CREATE TABLE IF NOT EXISTS albums (
-    id TEXT PRIMARY KEY, name TEXT NOT NULL, category TEXT NOT NULL DEFAULT '', root TEXT, mode TEXT,
-    created_at TEXT NOT NULL, synced_at TEXT, UNIQUE (category, name)
-);
-CREATE TABLE IF NOT EXISTS album_assets (
-    album_id TEXT NOT NULL, asset_id TEXT NOT NULL, rel TEXT NOT NULL, added_at TEXT NOT NULL,
-    PRIMARY KEY (album_id, rel)
-);
-CREATE INDEX IF NOT EXISTS album_assets_asset ON album_assets(asset_id);
-CREATE TABLE IF NOT EXISTS ratings (
-    asset_id TEXT PRIMARY KEY, rating INTEGER, flag TEXT, updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS motion (
-    asset_id TEXT PRIMARY KEY, has_motion INTEGER NOT NULL, timeline TEXT NOT NULL, analysed_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS motion_intervals (
-    asset_id TEXT NOT NULL, start REAL NOT NULL, "end" REAL NOT NULL, kind TEXT NOT NULL, intensity REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS motion_intervals_asset ON motion_intervals(asset_id);
-CREATE TABLE IF NOT EXISTS cameras (
-    id TEXT PRIMARY KEY, name TEXT NOT NULL, source TEXT NOT NULL, node TEXT, settings TEXT NOT NULL DEFAULT '{}',
-    state TEXT NOT NULL DEFAULT 'new', plugs INTEGER NOT NULL DEFAULT 0, recordings INTEGER NOT NULL DEFAULT 0,
-    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sources (
-    uri TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime REAL NOT NULL, asset_id TEXT, path TEXT NOT NULL,
-    seen_at TEXT NOT NULL
-);
+"""
+ASSETS_FTS = """
 CREATE VIRTUAL TABLE IF NOT EXISTS assets_fts USING fts5(
     asset_id UNINDEXED, name, path, meta, tokenize = "unicode61 remove_diacritics 2"
 );
-CREATE TABLE IF NOT EXISTS transcripts (
-    asset_id TEXT PRIMARY KEY, language TEXT NOT NULL, backend TEXT NOT NULL, model TEXT NOT NULL,
-    created_at TEXT NOT NULL, data TEXT NOT NULL
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS transcript_fts USING fts5(
-    asset_id UNINDEXED, start UNINDEXED, "end" UNINDEXED, text, tokenize = "unicode61 remove_diacritics 2"
-);
-CREATE TABLE IF NOT EXISTS enrich_labels (
-    asset_id TEXT NOT NULL, facet TEXT NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL, confidence REAL NOT NULL,
-    origin TEXT NOT NULL DEFAULT 'auto', removed INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL,
-    PRIMARY KEY (asset_id, facet, name)
-);
-CREATE TABLE IF NOT EXISTS enrich_text (
-    asset_id TEXT PRIMARY KEY, description TEXT NOT NULL, edited INTEGER NOT NULL DEFAULT 0,
-    skipped TEXT NOT NULL DEFAULT '{}', updated_at TEXT NOT NULL
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS enrich_fts USING fts5(
-    asset_id UNINDEXED, text, tokenize = "unicode61 remove_diacritics 2"
-);
-CREATE TABLE IF NOT EXISTS enrich_scene_labels (
-    asset_id TEXT NOT NULL, scene INTEGER NOT NULL, facet TEXT NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL,
-    confidence REAL NOT NULL, PRIMARY KEY (asset_id, scene, facet, name)
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS enrich_scene_fts USING fts5(
-    asset_id UNINDEXED, scene UNINDEXED, text, tokenize = "unicode61 remove_diacritics 2"
-);
 """
+VERSION_1 = [CORE, "dam.library_ops.store:TABLES", "dam.motion.store:TABLES", "dam.cameras.store:TABLES",
+             "dam.objectstore.store:TABLES", ASSETS_FTS, "dam.audio.store:TABLES", "dam.enrich.store:TABLES"]
 
 
 def _statements(script: str) -> list[str]:
@@ -127,29 +81,29 @@ def _add_column(table: str, column: str, decl: str) -> Callable[[sqlite3.Connect
     return step
 
 
-def _script(script: str) -> Callable[[sqlite3.Connection], None]:
+def _text(part: str) -> str:
+    """DDL given as itself, or as `module:NAME` of a feature's store (imported only now)."""
+    if not part.lstrip().upper().startswith("CREATE"):
+        module, _, name = part.partition(":")
+        return getattr(import_module(module), name)
+    return part
+
+
+def _script(*parts: str) -> Callable[[sqlite3.Connection], None]:
     def step(db: sqlite3.Connection) -> None:
-        for statement in _statements(script):
-            db.execute(statement)
+        for part in parts:
+            for statement in _statements(_text(part)):
+                db.execute(statement)
 
     return step
 
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _script(BASE),
+    _script(*VERSION_1),
     _add_column("jobs", "owner", "TEXT"),  # 2: catalogs made before jobs knew their process
     _add_column("assets", "damaged", "TEXT"),  # 3: catalogs made before damaged files were salvaged
-    _script("""CREATE TABLE IF NOT EXISTS stems (
-        asset_id TEXT PRIMARY KEY, method TEXT NOT NULL, model TEXT, created_at TEXT NOT NULL, data TEXT NOT NULL
-    );"""),  # 4: dialogue / music stems (dam.audio.store)
-    _script("""CREATE TABLE IF NOT EXISTS remotes (
-        name TEXT PRIMARY KEY, url TEXT NOT NULL, into_root TEXT, added_at TEXT NOT NULL, synced_at TEXT
-    );
-    CREATE TABLE IF NOT EXISTS remote_files (
-        remote TEXT NOT NULL, rel TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-        local TEXT NOT NULL, content_hash TEXT, state TEXT NOT NULL, updated_at TEXT NOT NULL,
-        PRIMARY KEY (remote, rel)
-    );"""),  # 5: network shares and what each sync pulled (dam.remote.store)
+    _script("dam.audio.store:STEMS_TABLE"),  # 4: dialogue / music stems
+    _script("dam.remote.store:TABLES"),  # 5: network shares and what each sync pulled
 ]
 
 

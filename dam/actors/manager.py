@@ -5,7 +5,6 @@ id and settings), stops cameras on unplug, and hands finished recordings to inge
 
 from __future__ import annotations
 
-import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,7 +14,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from dam.actors.camera import NAMESPACE, CameraActor, recordings_dir
 from dam.actors.sources import spec_for, stable_id
-from dam.catalog import now
+from dam.cameras import store
 from dam.config import Settings
 from dam.library import Library
 from dam.runtime.catalog import open_catalog
@@ -37,26 +36,9 @@ class CameraManager:
         self.ingested: list[dict] = []
         self._lock = threading.RLock()
         self._ingest = ThreadPoolExecutor(max_workers=1, thread_name_prefix="camera-ingest")
-        with self.catalog.transaction() as db:  # a new (or restarted) manager runs no camera yet
-            db.execute("UPDATE cameras SET state = 'stopped' WHERE state = 'running'")
+        store.stop_all(self.catalog)  # a new (or restarted) manager runs no camera yet
         for uri in self.settings.camera_sources:
             self.plug(uri)
-
-    # --- identity in the catalog -----------------------------------------------------------------
-
-    def _row(self, cam_id: str) -> dict | None:
-        rows = self.catalog.rows("SELECT * FROM cameras WHERE id = ?", (cam_id,))
-        if not rows:
-            return None
-        row = dict(rows[0])
-        row["settings"] = json.loads(row["settings"])
-        return row
-
-    def _touch(self, cam_id: str, **fields) -> None:
-        cols = ", ".join(f"{k} = ?" for k in fields)
-        with self.catalog.transaction() as db:
-            db.execute(f"UPDATE cameras SET {cols}, last_seen = ? WHERE id = ?",
-                       (*fields.values(), now().isoformat(), cam_id))
 
     # --- plug / unplug ---------------------------------------------------------------------------
 
@@ -65,14 +47,8 @@ class CameraManager:
         """Start (or keep) the camera for `uri`; returns its stable id."""
         spec = spec_for(uri, name)
         with self._lock:
-            row = self._row(spec.id)
-            when = now().isoformat()
-            with self.catalog.transaction() as db:
-                db.execute("INSERT INTO cameras(id, name, source, node, state, plugs, first_seen, last_seen) "
-                           "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET source = excluded.source, "
-                           "node = excluded.node, state = excluded.state, plugs = plugs + 1, "
-                           "last_seen = excluded.last_seen",
-                           (spec.id, spec.name, uri, node_id, "running", 1, when, when))
+            row = store.camera(self.catalog, spec.id)
+            store.plugged(self.catalog, spec.id, spec.name, uri, node_id)
             if spec.id in self.cams:
                 return spec.id
             opts: dict = {"name": camera_actor_name(spec.id), "namespace": NAMESPACE, "get_if_exists": True}
@@ -99,7 +75,7 @@ class CameraManager:
             clips = ray.get(handle.stop.remote(), timeout=120)
         except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError):
             clips = []
-        self._touch(cam_id, state="unplugged")
+        store.touch(self.catalog, cam_id, state="unplugged")
         ray.kill(handle, no_restart=True)
         return clips
 
@@ -114,8 +90,7 @@ class CameraManager:
     # --- recordings ------------------------------------------------------------------------------
 
     def on_recording(self, cam_id: str, path: str) -> None:
-        with self.catalog.transaction() as db:
-            db.execute("UPDATE cameras SET recordings = recordings + 1 WHERE id = ?", (cam_id,))
+        store.recorded(self.catalog, cam_id)
         if self.settings.camera_ingest_levels != "off":
             self._ingest.submit(self._ingest_clip, cam_id, path)
 
@@ -144,11 +119,10 @@ class CameraManager:
 
     def cameras(self) -> list[dict]:
         """Every camera the catalog knows, with live state from its actor when it runs."""
-        rows = [dict(r) for r in self.catalog.rows("SELECT * FROM cameras ORDER BY id")]
+        rows = store.cameras(self.catalog)
         live = {cid: h.info.remote() for cid, h in self.cams.items()}
         out = []
         for r in rows:
-            r["settings"] = json.loads(r["settings"])
             r["folder"] = str(recordings_dir(self.settings, r["id"]))
             r.update(kind=None, error=None, fps=0.0, frames=0, dropped=0, motion=False, recording=False, clips=[])
             ref = live.get(r["id"])
@@ -172,11 +146,9 @@ class CameraManager:
 
     def configure(self, cam_id: str, settings: dict) -> dict:
         """Persist per-camera settings (they survive re-plugging) and apply them live."""
-        row = self._row(cam_id)
-        if row is None:
+        merged = store.configure(self.catalog, cam_id, settings)
+        if merged is None:
             raise KeyError(cam_id)
-        merged = {**row["settings"], **settings}
-        self._touch(cam_id, settings=json.dumps(merged))
         h = self.cams.get(cam_id)
         if h is not None:
             ray.get(h.configure.remote(merged))

@@ -14,6 +14,22 @@ from dam.catalog import Catalog, fts_match, now
 from dam.schema import Asset
 from dam.store import vector_id
 
+# Part of the catalog's version 1 (dam.migrations): a change to these tables is a new migration.
+TABLES = """
+CREATE TABLE IF NOT EXISTS transcripts (
+    asset_id TEXT PRIMARY KEY, language TEXT NOT NULL, backend TEXT NOT NULL, model TEXT NOT NULL,
+    created_at TEXT NOT NULL, data TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS transcript_fts USING fts5(
+    asset_id UNINDEXED, start UNINDEXED, "end" UNINDEXED, text, tokenize = "unicode61 remove_diacritics 2"
+);
+"""
+STEMS_TABLE = """
+CREATE TABLE IF NOT EXISTS stems (
+    asset_id TEXT PRIMARY KEY, method TEXT NOT NULL, model TEXT, created_at TEXT NOT NULL, data TEXT NOT NULL
+);
+"""  # migration 4
+
 SOURCE = "speech"  # the `source` of a segment's vector in the text space
 MULTICAM = "multicam"  # the kind of the relation that holds a camera's offset to its group's reference
 

@@ -15,7 +15,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from dam.config import Settings
+from dam.config import ENCODERS, Settings
 from dam.errors import AuthFailed, DamError, InvalidInput, NotConfigured, NotFound
 from dam.paths import PathNotAllowed
 
@@ -59,7 +59,7 @@ class DamCommand(click.Command):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Library data folder (default ./dam-data, env DAM_DATA_DIR).")
-@click.option("--encoder", type=click.Choice(["builtin", "clip"]), help="Visual encoder (env DAM_ENCODER).")
+@click.option("--encoder", type=click.Choice(ENCODERS), help="Visual encoder (env DAM_ENCODER).")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path | None, encoder: str | None) -> None:
     """dam: index footage, find any moment by text or by example."""

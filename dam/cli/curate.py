@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from dam.cli.app import EXIT_PARTIAL, cli, emit, err, library, out, print_errors
-from dam.errors import NotFound
 from dam.progress import TerminalProgress
 
 
@@ -22,16 +21,12 @@ from dam.progress import TerminalProgress
 def export_cmd(ctx: click.Context, fmt: str, assets: tuple[str, ...], album: str | None, out_dir: Path, as_json: bool) -> None:
     """Write ASSETS (default: the whole library) as FORMAT: xmp sidecars, stock CSVs (adobe-stock, shutterstock,
     pond5), timelines (edl, fcpxml, otio, srt, vtt) or a Blender script (blender)."""
-    from dam.library_ops.exports import FORMATS, export, select
+    from dam.library_ops.exports import FORMATS
+    from dam.usecases.library import export
 
     if fmt not in FORMATS:
         raise click.BadParameter(f"{fmt!r}: use one of {', '.join(FORMATS)}", param_hint="FORMAT")
-    lib = library(ctx)
-    try:
-        chosen = select(lib, list(assets), album)
-    except KeyError as e:
-        raise NotFound(e.args[0]) from None
-    report = export(lib, fmt, chosen, out_dir)
+    report = export(library(ctx), fmt, list(assets), album, out_dir)
     if not emit(report.model_dump(mode="json"), as_json):
         out.print(f"{fmt}: {report.assets} assets → {len(report.files)} files in {report.folder}")
         for w in report.warnings:
@@ -51,13 +46,14 @@ def sync_album_cmd(ctx: click.Context, root: Path, album: str, category: str, mo
     """Make ALBUM mirror the media under ROOT, as catalog entries and a folder of links or copies."""
     from pydantic import ValidationError
 
-    from dam.library_ops.albums import AlbumSpec, mirror_album
+    from dam.library_ops.albums import AlbumSpec
+    from dam.usecases.library import sync_album
 
     try:
         spec = AlbumSpec(root=str(root), album=album, category=category, mode=mode)
     except ValidationError as e:
         raise click.BadParameter(e.errors()[0]["msg"]) from None
-    report = mirror_album(library(ctx), spec, implicit_root=True, progress=TerminalProgress(not as_json),
+    report = sync_album(library(ctx), spec, implicit_root=True, progress=TerminalProgress(not as_json),
                           scan_progress=TerminalProgress(not as_json))
     if not emit(report.model_dump(mode="json"), as_json):
         out.print(f"album [bold]{report.album}[/] ({report.members} items, +{report.added} −{report.removed}) at {report.folder}")
@@ -92,10 +88,11 @@ def rate(ctx: click.Context, asset: str, stars: int | None, pick: bool, reject: 
 @click.pass_context
 def albums_cmd(ctx: click.Context, as_json: bool) -> None:
     """List the albums: category, name, members, mode and folder."""
-    from dam.library_ops.albums import album_folder, albums
+    from dam.library_ops.albums import album_folder
+    from dam.usecases.library import albums
 
     lib = library(ctx)
-    found = albums(lib.catalog)
+    found = albums(lib)
     if emit(found, as_json):
         return
     if not found:

@@ -29,13 +29,14 @@ def samples(ctx: click.Context, folder: Path) -> None:
 def demo(ctx: click.Context, media: Path | None, queries: tuple[str, ...]) -> None:
     """The whole loop on one machine: (make samples,) ingest, then search by text and by image."""
     from dam.samples import make_sample_library
+    from dam.usecases.index import ingest, recent
 
     if media is None:
         media = Path("dam-samples")
         err.print(f"generating sample footage in {media}/ …")
         make_sample_library(media)
     lib = library(ctx)
-    report = lib.ingest([media], implicit_root=True, progress=TerminalProgress())
+    report = ingest(lib, [media], implicit_root=True, progress=TerminalProgress())
     out.print(f"[bold green]ingested[/] {report.indexed} new, {report.unchanged} unchanged, {report.failed} failed "
               f"in {report.seconds:.1f}s")
     print_errors(report.errors)
@@ -43,7 +44,7 @@ def demo(ctx: click.Context, media: Path | None, queries: tuple[str, ...]) -> No
         out.print(f"\n[bold]dam search {q!r}[/]")
         ctx.invoke(search, text=q, image=None, limit=5, kind=None, after=None, before=None, min_duration=None,
                    max_duration=None, min_height=None, as_json=False)
-    poster = next((a.poster for a in lib.get_recent(50) if a.kind == "video" and a.poster), None)
+    poster = next((a.poster for a in recent(lib, 50) if a.kind == "video" and a.poster), None)
     if poster:
         out.print(f"\n[bold]dam search --image {poster}[/]")
         ctx.invoke(search, text=None, image=Path(poster), limit=5, kind=None, after=None, before=None,

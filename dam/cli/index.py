@@ -11,7 +11,6 @@ import click
 from rich.table import Table
 
 from dam.cli.app import EXIT_FAILED, EXIT_PARTIAL, cli, clock, emit, err, library, out, print_errors
-from dam.errors import Conflict, NotFound, Unreadable
 from dam.progress import TerminalProgress
 
 
@@ -21,11 +20,9 @@ from dam.progress import TerminalProgress
 @click.pass_context
 def scan(ctx: click.Context, directory: Path, as_json: bool) -> None:
     """Register the media under DIRECTORY in the catalog (no analysis)."""
-    lib = library(ctx)
-    try:
-        report = lib.scan(directory, implicit_root=True, progress=TerminalProgress(not as_json))
-    except NotADirectoryError as e:
-        raise Conflict(str(e), code="not_a_folder") from None
+    from dam.usecases.index import scan as run
+
+    report = run(library(ctx), directory, implicit_root=True, progress=TerminalProgress(not as_json))
     if not emit(report.model_dump(mode="json"), as_json):
         out.print(f"[bold]{report.root}[/]: {report.seen} files, {report.new} new, {report.changed} changed, "
                   f"{report.unchanged} unchanged, {report.removed} removed, {report.skipped} not media "
@@ -42,8 +39,9 @@ def scan(ctx: click.Context, directory: Path, as_json: bool) -> None:
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[str, ...], levels: str, as_json: bool) -> None:
     """Index files and folders: metadata, frames, scenes and links."""
-    lib = library(ctx)
-    report = lib.ingest(paths, implicit_root=True, levels=levels, progress=TerminalProgress(not as_json))
+    from dam.usecases.index import ingest as run
+
+    report = run(library(ctx), paths, levels, implicit_root=True, progress=TerminalProgress(not as_json))
     if not emit(report.model_dump(mode="json"), as_json):
         speed = f", {report.video_seconds / report.seconds:.1f}× real time" if report.video_seconds and report.seconds else ""
         out.print(f"[bold green]ingested[/] {report.indexed} new or changed, {report.unchanged} unchanged, "
@@ -81,30 +79,18 @@ def search(ctx: click.Context, text: str | None, image: Path | None, limit: int,
            before: str | None, min_duration: float | None, max_duration: float | None, min_height: int | None,
            motion: bool | None, motion_from: float | None, motion_to: float | None, as_json: bool) -> None:
     """Find moments by TEXT and/or by example (--image); with only --motion, the moving moments."""
-    from dam.encoders.clip import EncoderError
-    from dam.media.decode import DecodeError
-    from dam.media.photo import read_image
-    from dam.search import Filters, unknown_subject
+    from dam.search import Filters
+    from dam.usecases.index import search as run
 
     filters = Filters(kind=kind, after=_parse_date(after), before=_parse_date(before), min_duration=min_duration,
                       max_duration=max_duration, min_height=min_height, motion=motion, motion_from=motion_from,
                       motion_to=motion_to)
     if not text and not image and not (filters.on_motion and motion is not False):
         raise click.UsageError("give search TEXT, --image FILE, or both (or --motion)")
-    lib = library(ctx)
-    picture = None
-    if image:
-        try:
-            picture = read_image(image)[0]
-        except DecodeError as e:
-            raise Unreadable(f"{image}: {e}") from None
-    try:
-        q = lib.encode_query(text, picture)
-    except EncoderError as e:  # clip weights missing, not downloadable, corrupt: say what to do
-        raise Conflict(str(e), code="encoder") from None
-    hits = lib.search(limit=limit, filters=filters, query=q)
-    if notice := unknown_subject(text, q.visual_text):  # on stderr: --json output stays a list of hits
-        err.print(f"[yellow]note:[/] {notice}")
+    found = run(library(ctx), text, image, limit, filters)
+    hits = found.hits
+    if found.notice:  # on stderr: --json output stays a list of hits
+        err.print(f"[yellow]note:[/] {found.notice}")
     if emit([h.model_dump(mode="json") for h in hits], as_json):
         return
     if not hits:
@@ -193,17 +179,12 @@ def info(ctx: click.Context, asset: str, as_json: bool) -> None:
 @click.pass_context
 def scenes(ctx: click.Context, file: str, as_json: bool) -> None:
     """Shots of FILE (indexes it first if it is not in the library yet)."""
-    lib = library(ctx)
-    a = lib.asset(file)
-    if a is None or a.status != "indexed":
-        if not Path(file).exists():
-            raise NotFound(f"no asset or file {file!r}")
-        report = lib.ingest([file], implicit_root=True, levels="L2", progress=TerminalProgress(not as_json))
-        if report.errors:
-            print_errors(report.errors)
-            sys.exit(EXIT_FAILED)
-        a = lib.asset(file)
-    found = lib.catalog.scenes(a.id)
+    from dam.usecases.index import scenes as run
+
+    report, found = run(library(ctx), file, TerminalProgress(not as_json))
+    if report is not None and report.errors:
+        print_errors(report.errors)
+        sys.exit(EXIT_FAILED)
     if emit([s.model_dump(mode="json") for s in found], as_json):
         return
     t = Table("#", "start", "end", "frames", "transition", "hero", box=None, header_style="bold")
@@ -219,7 +200,9 @@ def scenes(ctx: click.Context, file: str, as_json: bool) -> None:
 @click.pass_context
 def jobs(ctx: click.Context, limit: int, as_json: bool) -> None:
     """Recent jobs with their counts and errors."""
-    found = library(ctx).catalog.jobs(limit)
+    from dam.usecases.index import jobs as run
+
+    found = run(library(ctx), limit)
     if emit([j.model_dump(mode="json") for j in found], as_json):
         return
     t = Table("job", "kind", "status", "done", "failed", "started", "seconds", box=None, header_style="bold")
@@ -238,9 +221,10 @@ def jobs(ctx: click.Context, limit: int, as_json: bool) -> None:
 @click.pass_context
 def check(ctx: click.Context, no_files: bool, as_json: bool) -> None:
     """Check that catalog, vectors and files agree (exit 0 consistent, 1 problems). Reads only."""
-    from dam.consistency import check_library, summary
+    from dam.consistency import summary
+    from dam.usecases.index import check as run
 
-    report = check_library(library(ctx), files=not no_files)
+    report = run(library(ctx), files=not no_files)
     if not emit({**report.model_dump(mode="json"), "ok": report.ok}, as_json):
         out.print(("[bold green]ok[/] " if report.ok else "[bold red]problems[/] ") + summary(report))
         for p in report.problems[:50]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from dam.cli.app import EXIT_FAILED, EXIT_PARTIAL, cli, emit, library, out, print_errors
-from dam.errors import Conflict, InvalidInput
+from dam.errors import InvalidInput
 from dam.progress import TerminalProgress
 
 
@@ -21,29 +21,16 @@ from dam.progress import TerminalProgress
 @click.pass_context
 def backup(ctx: click.Context, dest: Path, dry_run: bool, verify_only: bool, as_json: bool) -> None:
     """Incremental, verified backup of originals, catalog and derived data to DEST."""
-    from dam.library_ops.backup import BackupError, verify
-    from dam.library_ops.backup import backup as run_backup
-    from dam.library_ops.jobs import JobTracker
+    from dam.usecases.library import backup as run
+    from dam.usecases.library import verify_backup
 
-    lib = library(ctx)
-    try:
-        if verify_only:
-            v = verify(dest)
-            if not emit(v.model_dump(mode="json"), as_json):
-                out.print(f"checked {v.checked} files in {v.root}: {len(v.errors)} damaged or missing")
-                print_errors(v.errors)
-            sys.exit(EXIT_PARTIAL if v.errors else 0)
-        tracker = None if dry_run else JobTracker(lib.catalog, "backup", TerminalProgress(not as_json), {"to": str(dest)})
-        try:
-            report = run_backup(lib.settings, lib.catalog, dest, dry_run, tracker, tracker and tracker.job)
-        except BaseException:
-            if tracker:
-                tracker.close("failed")
-            raise
-    except BackupError as e:
-        raise Conflict(str(e), code="backup_refused") from None
-    if tracker:
-        tracker.close("done", copied=report.copied, skipped=report.skipped, bytes=report.bytes_copied)
+    if verify_only:
+        v = verify_backup(dest)
+        if not emit(v.model_dump(mode="json"), as_json):
+            out.print(f"checked {v.checked} files in {v.root}: {len(v.errors)} damaged or missing")
+            print_errors(v.errors)
+        sys.exit(EXIT_PARTIAL if v.errors else 0)
+    report = run(library(ctx), dest, dry_run, TerminalProgress(not as_json))
     if not emit(report.model_dump(mode="json"), as_json):
         verb = "would copy" if dry_run else "copied"
         out.print(f"[bold]{report.root}[/]: {verb} {report.copied} ({report.bytes_copied / 1e6:,.1f} MB), "
@@ -63,13 +50,9 @@ def backup(ctx: click.Context, dest: Path, dry_run: bool, verify_only: bool, as_
 @click.pass_context
 def restore(ctx: click.Context, source: Path, no_originals: bool, dry_run: bool, force: bool, as_json: bool) -> None:
     """Bring a library back from a backup: catalog, vectors, thumbnails and missing originals."""
-    from dam.library_ops.backup import BackupError
-    from dam.library_ops.restore import restore as run_restore
+    from dam.usecases.library import restore as run
 
-    try:
-        report = run_restore(ctx.obj["settings"], source, not no_originals, dry_run, force, TerminalProgress(not as_json))
-    except BackupError as e:
-        raise Conflict(str(e), code="restore_refused") from None
+    report = run(ctx.obj["settings"], source, not no_originals, dry_run, force, TerminalProgress(not as_json))
     if not emit(report.model_dump(mode="json"), as_json):
         out.print(f"restored {report.restored} files into {report.data_dir}, {report.skipped} originals already in "
                   f"place, {report.failed} failed in {report.seconds:.1f}s")
@@ -85,8 +68,7 @@ def restore(ctx: click.Context, source: Path, no_originals: bool, dry_run: bool,
 def workflow(ctx: click.Context, file, check_only: bool, as_json: bool) -> None:
     """Run a workflow file: {"workflow": [{"action": "sync_album" | "scan" | "ingest" | "backup" | "stats" | "export", ...}]}.
     The whole file is validated before any step runs."""
-    from dam.library_ops import workflow as wfl
-    from dam.usecases.library import backup_root, check_workflow
+    from dam.usecases.library import check_workflow, run_workflow
 
     try:
         data = json.load(file)
@@ -97,9 +79,7 @@ def workflow(ctx: click.Context, file, check_only: bool, as_json: bool) -> None:
     if check_only:
         emit({"ok": True, "steps": [s.action for s in wf.workflow]}, as_json) or out.print(f"valid: {len(wf.workflow)} steps")
         return
-    tracker, report = wfl.start(lib, wf)
-    report = wfl.run(lib, wf, tracker, report, lambda path: backup_root(lib.settings, path, confined=False),
-                     TerminalProgress(not as_json))
+    report = run_workflow(lib, wf, confined=False, progress=TerminalProgress(not as_json))
     if not emit(report.model_dump(mode="json"), as_json):
         for s in report.steps:
             colour = {"done": "green", "partial": "yellow", "failed": "red"}.get(s.status, "dim")

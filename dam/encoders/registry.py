@@ -1,8 +1,9 @@
 """Which encoder backends exist, and the one place that picks one from the settings.
 
 Adding an image encoder: one file with an ImageEncoder subclass (its `from_settings` and
-`key_for`), one line in IMAGE_ENCODERS, and its name in `Settings.encoder`'s choices (config
-imports nothing of dam, so it cannot read the registry). Backends are named by import path, so a
+`key_for`), one line in IMAGE_ENCODERS, and its name in `EncoderName` (dam/config.py, which
+imports nothing of dam and so cannot read the registry; DAM_ENCODER and `dam --encoder` take
+those names). Backends are named by import path, so a
 command that never embeds never imports torch or open_clip."""
 
 from __future__ import annotations

@@ -11,6 +11,29 @@ from pydantic import BaseModel, Field
 from dam.catalog import Catalog, now
 from dam.enrich.model import Enrichment, Label
 
+# Part of the catalog's version 1 (dam.migrations): a change to these tables is a new migration.
+TABLES = """
+CREATE TABLE IF NOT EXISTS enrich_labels (
+    asset_id TEXT NOT NULL, facet TEXT NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL, confidence REAL NOT NULL,
+    origin TEXT NOT NULL DEFAULT 'auto', removed INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL,
+    PRIMARY KEY (asset_id, facet, name)
+);
+CREATE TABLE IF NOT EXISTS enrich_text (
+    asset_id TEXT PRIMARY KEY, description TEXT NOT NULL, edited INTEGER NOT NULL DEFAULT 0,
+    skipped TEXT NOT NULL DEFAULT '{}', updated_at TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS enrich_fts USING fts5(
+    asset_id UNINDEXED, text, tokenize = "unicode61 remove_diacritics 2"
+);
+CREATE TABLE IF NOT EXISTS enrich_scene_labels (
+    asset_id TEXT NOT NULL, scene INTEGER NOT NULL, facet TEXT NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL,
+    confidence REAL NOT NULL, PRIMARY KEY (asset_id, scene, facet, name)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS enrich_scene_fts USING fts5(
+    asset_id UNINDEXED, scene UNINDEXED, text, tokenize = "unicode61 remove_diacritics 2"
+);
+"""
+
 
 class StoredLabel(Label):
     origin: str = "auto"

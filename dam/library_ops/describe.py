@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from dam.enrich.store import view
 from dam.enrich.vocabulary import STOCK_VOCABULARY, transcript_keywords
-from dam.library_ops.albums import rating_of
+from dam.library_ops.store import rating_of
 from dam.library_ops.stored import motion_intervals, transcript_sections
 from dam.schema import Asset, Note, Scene
 

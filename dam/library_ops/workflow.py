@@ -17,6 +17,7 @@ from dam.library_ops.albums import AlbumSpec, check_name, mirror_album
 from dam.library_ops.backup import backup
 from dam.library_ops.exports import FORMATS, export, select
 from dam.library_ops.jobs import JobTracker
+from dam.library_ops.store import album_count
 from dam.schema import ErrorRecord
 
 
@@ -225,5 +226,5 @@ def library_stats(lib) -> dict:
     counts = lib.catalog.counts()
     vectors = {level: lib.store.count(level, lib.key) for level in ("l0", "l1", "l2")}
     vectors["text"] = lib.store.count("text", lib.text_encoder_key)
-    albums = lib.catalog.rows("SELECT count(*) AS n FROM albums")[0]["n"]
+    albums = album_count(lib.catalog)
     return {**counts, "albums": albums, "vectors": vectors, "encoder": lib.key}

@@ -7,6 +7,17 @@ from dam.catalog import Catalog, now
 from dam.motion.model import MotionTimeline
 from dam.schema import Hit
 
+# Part of the catalog's version 1 (dam.migrations): a change to these tables is a new migration.
+TABLES = """
+CREATE TABLE IF NOT EXISTS motion (
+    asset_id TEXT PRIMARY KEY, has_motion INTEGER NOT NULL, timeline TEXT NOT NULL, analysed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS motion_intervals (
+    asset_id TEXT NOT NULL, start REAL NOT NULL, "end" REAL NOT NULL, kind TEXT NOT NULL, intensity REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS motion_intervals_asset ON motion_intervals(asset_id);
+"""
+
 
 def save(catalog: Catalog, asset_id: str, tl: MotionTimeline) -> None:
     with catalog.transaction() as db:

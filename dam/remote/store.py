@@ -8,6 +8,17 @@ from pydantic import BaseModel
 
 from dam.catalog import Catalog, now
 
+TABLES = """
+CREATE TABLE IF NOT EXISTS remotes (
+    name TEXT PRIMARY KEY, url TEXT NOT NULL, into_root TEXT, added_at TEXT NOT NULL, synced_at TEXT
+);
+CREATE TABLE IF NOT EXISTS remote_files (
+    remote TEXT NOT NULL, rel TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    local TEXT NOT NULL, content_hash TEXT, state TEXT NOT NULL, updated_at TEXT NOT NULL,
+    PRIMARY KEY (remote, rel)
+);
+"""
+
 
 class RemoteRow(BaseModel):
     name: str

@@ -21,15 +21,10 @@ from dam.config import Settings
 from dam.encoders.registry import load_image_encoder, load_text_encoder
 from dam.errors import Conflict
 from dam.library import Library
-from dam.library_ops import workflow as wfl
-from dam.library_ops.albums import AlbumSpec, albums, mirror_album
-from dam.library_ops.backup import BackupError, backup
-from dam.library_ops.jobs import JobTracker
-from dam.motion.store import load as load_motion
-from dam.schema import ErrorRecord
+from dam.library_ops.albums import AlbumSpec
 from dam.serve.search import run_search, served_by
-from dam.usecases import assets, library, media
-from dam.usecases.library import backup_root, check_workflow
+from dam.usecases import assets, index, library, media
+from dam.usecases.library import backup_root
 
 
 @serve.deployment(num_replicas=1, max_ongoing_requests=64, ray_actor_options={"num_cpus": 0})
@@ -45,20 +40,7 @@ class LibraryService:
     # --- ingest ---
     def start_ingest(self, paths: list[str], levels: str = "L3") -> dict:
         """L0 now (the caller waits seconds), L1–L3 queued in the background."""
-        run = self.library.begin_ingest(paths, levels=levels)
-        if not run.closed:
-            self.library.catalog.update_job(run.job, status="queued")
-            self.pool.submit(self._finish, run)
-        return {"job": run.job, "assets": run.report.assets,
-                "errors": [e.model_dump() for e in run.report.errors]}
-
-    def _finish(self, run) -> None:
-        self.library.catalog.update_job(run.job, status="running")
-        try:
-            self.library.finish_ingest(run)
-        except Exception as e:  # the job row says what happened; the service stays up
-            self.library.catalog.record_error(run.job, ErrorRecord(path="*", reason=f"{type(e).__name__}: {e}",
-                                                                   stage="ingest"))
+        return index.start_ingest(self.library, paths, levels, self.pool.submit)
 
     # --- library workflows (dam.usecases.library) ---
     def start_backup(self, dest: str, dry_run: bool = False) -> dict:
@@ -68,44 +50,23 @@ class LibraryService:
         root = backup_root(lib.settings, dest, confined=True)
         if dry_run:
             try:
-                return backup(lib.settings, lib.catalog, root, dry_run=True).model_dump(mode="json")
-            except (BackupError, OSError) as e:
+                return library.backup(lib, root, dry_run=True).model_dump(mode="json")
+            except OSError as e:
                 raise Conflict(str(e), code="backup_refused") from None
-        tracker = JobTracker(lib.catalog, "backup", detail={"to": str(root)})
-        lib.catalog.update_job(tracker.job, status="queued")
-
-        def work() -> None:
-            lib.catalog.update_job(tracker.job, status="running")
-            try:
-                r = backup(lib.settings, lib.catalog, root, progress=tracker, job=tracker.job)
-            except Exception as e:  # the job row says what happened; the service stays up
-                tracker.error(ErrorRecord(path=str(root), reason=f"{type(e).__name__}: {e}", stage="backup"))
-                tracker.close("failed")
-                return
-            for e in r.errors:
-                tracker.error(e)
-            tracker.close("done", copied=r.copied, skipped=r.skipped, bytes=r.bytes_copied)
-
-        self.ops.submit(work)
-        return {"job": tracker.job}
+        return {"job": library.start_backup(lib, root, self.ops.submit)}
 
     def start_workflow(self, data: dict) -> dict:
         """Validate everything (InvalidInput lists the problems), then run the steps in the background."""
-        wf = check_workflow(self.library, data, confined=True)
-        tracker, report = wfl.start(self.library, wf)
-        self.library.catalog.update_job(tracker.job, status="queued")
-        self.ops.submit(wfl.run, self.library, wf, tracker, report,
-                        lambda path: backup_root(self.library.settings, path, confined=True))
-        return report.model_dump(mode="json")
+        return library.start_workflow(self.library, data, self.ops.submit).model_dump(mode="json")
 
     def sync_album(self, spec: dict) -> dict:
-        return mirror_album(self.library, AlbumSpec(**spec)).model_dump(mode="json")
+        return library.sync_album(self.library, AlbumSpec(**spec)).model_dump(mode="json")
 
     def sidecar(self, asset_id: str) -> bytes:
         return assets.sidecar(self.library, asset_id)
 
     def albums(self) -> list[dict]:
-        return albums(self.library.catalog)
+        return library.albums(self.library)
 
     def rate(self, asset_id: str, rating: int | None, flag: str | None) -> dict:
         return assets.rate(self.library, asset_id, rating, flag)[1].model_dump(mode="json")
@@ -130,7 +91,7 @@ class LibraryService:
         return {"asset_id": out.asset_id, **out.transcript.model_dump(mode="json")}
 
     def scan(self, root: str) -> dict:
-        return self.library.scan(root).model_dump(mode="json")
+        return index.scan(self.library, root).model_dump(mode="json")
 
     # --- reads ---
     def search(self, text: str | None, image_vec, visual_text, sentence, limit: int, filters: dict) -> dict:
@@ -147,25 +108,21 @@ class LibraryService:
         return {"asset_id": out.asset_id, **out.timeline.model_dump(mode="json")}
 
     def stored_motion(self, asset_id: str) -> dict | None:
-        tl = load_motion(self.library.catalog, asset_id)
+        tl = media.stored_motion(self.library, asset_id)
         return None if tl is None else tl.model_dump(mode="json")
 
     def recent(self, limit: int) -> list[dict]:
-        return [a.model_dump(mode="json") for a in self.library.get_recent(limit)]
+        return [a.model_dump(mode="json") for a in index.recent(self.library, limit)]
 
     def job(self, job_id: str) -> dict | None:
-        j = self.library.catalog.job(job_id)
+        j = index.job(self.library, job_id)
         return j.model_dump(mode="json") if j else None
 
     def jobs(self, limit: int, kind: str | None = None) -> list[dict]:
-        return [j.model_dump(mode="json") for j in self.library.catalog.jobs(limit) if kind is None or j.kind == kind]
+        return [j.model_dump(mode="json") for j in index.jobs(self.library, limit, kind)]
 
     def stats(self) -> dict:
-        lib = self.library
-        counts = lib.catalog.counts()
-        vectors = {level: lib.store.count(level, lib.key) for level in ("l0", "l1", "l2")}
-        vectors["text"] = lib.store.count("text", lib.text_encoder_key)
-        return {**counts, "vectors": vectors, "encoder": lib.key}
+        return index.stats(self.library)
 
     def roots(self) -> list[str]:
         return [str(r) for r in self.settings.resolved_roots()]

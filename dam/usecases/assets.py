@@ -9,8 +9,8 @@ from dam.audio.transcribe import Transcript
 from dam.enrich import store as enrich_store
 from dam.enrich.store import EnrichmentView
 from dam.errors import NotFound
-from dam.library_ops.albums import Rating, rating_of, set_rating
 from dam.library_ops.describe import describe_asset
+from dam.library_ops.store import Rating, rating_of, set_rating
 from dam.library_ops.xmp import xmp_packet
 from dam.motion.store import summary as motion_summary
 from dam.schema import Asset, Relation, Scene

@@ -18,6 +18,7 @@ from dam.audio.transcribe import TranscribeConfigError, Transcript
 from dam.errors import NotConfigured, NotFound, Unreadable
 from dam.media.decode import DecodeError
 from dam.motion.model import MotionParams, MotionTimeline
+from dam.motion.store import load as load_motion
 from dam.scan import register
 from dam.schema import Asset
 
@@ -110,6 +111,11 @@ def analyse_motion(lib, path: str | Path, overrides: dict | None = None, implici
     except DecodeError as e:
         raise Unreadable(f"{path}: {e}") from None
     return MotionResult(asset_id=asset_id, timeline=tl)
+
+
+def stored_motion(lib, asset_id: str) -> MotionTimeline | None:
+    """The motion timeline stored with an asset, None when it was never analysed."""
+    return load_motion(lib.catalog, asset_id)
 
 
 class Synced(BaseModel):

@@ -5,7 +5,7 @@ asset; both want a file on disk. So each object is streamed (fixed-size chunks: 
 whatever the file size) into a cache folder, then indexed like any local file, by content.
 
 Why remember the source: a resubmitted backfill must not download terabytes again to find out
-they are done. The catalog's `sources` table keeps, per object URI, the size and mtime it had and
+they are done. The catalog's `sources` table (store.py) keeps, per object URI, the size and mtime it had and
 the asset it became; an object whose size and mtime are unchanged and whose asset is indexed is
 skipped without a byte read. The cache folder must be on storage every node can read (as media
 roots are): decode actors open the staged copy."""
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
+from dam.objectstore.store import put_source, source
 from dam.schema import ErrorRecord
 
 CHUNK = 8 << 20
@@ -111,7 +112,7 @@ class ObjectSync:
                 errors.append(ErrorRecord(path=uri, reason=f"cannot list: {e}", stage="objects"))
         progress.start("staging objects", len(listed))
         for filesystem, f in listed:
-            known = cat.source(f.uri)
+            known = source(cat, f.uri)
             same = known is not None and known["size"] == f.size and known["mtime"] == f.mtime
             asset = cat.asset(known["asset_id"]) if same and known["asset_id"] else None
             if asset is not None and asset.status == "indexed" and asset.encoder == self.lib.key:
@@ -123,7 +124,7 @@ class ObjectSync:
                 if not (same and _matches(dest, f)):  # a copy staged by a run that stopped is kept
                     download(filesystem, f, dest)
                     self.downloaded += 1
-                cat.put_source(f.uri, f.size, f.mtime, None, str(dest))
+                put_source(cat, f.uri, f.size, f.mtime, None, str(dest))
                 self.staged.append((f, dest))
             except OSError as e:
                 errors.append(ErrorRecord(path=f.uri, reason=f"cannot download: {e}", stage="objects"))
@@ -136,7 +137,7 @@ class ObjectSync:
         for f, dest in self.staged:
             row = self.lib.catalog.file(str(dest))
             if row is not None and row["asset_id"]:
-                self.lib.catalog.put_source(f.uri, f.size, f.mtime, row["asset_id"], str(dest))
+                put_source(self.lib.catalog, f.uri, f.size, f.mtime, row["asset_id"], str(dest))
 
 
 def _matches(path: Path, f: RemoteFile) -> bool:
