@@ -143,3 +143,36 @@ def test_events_websocket_needs_the_token_and_our_origin_and_sends_job_events(se
         assert camera in cameras  # camera state comes on the same channel
     with connect(url, additional_headers=AUTH, open_timeout=30) as ws:  # a non-browser client: the header
         assert json.loads(ws.recv(timeout=30))["type"] == "hello"
+
+
+def test_webrtc_from_a_python_client_gets_overlaid_frames_and_capture_times(server, camera):
+    """No browser: aiortc as the client, as benchmarks/live.py measures latency with it."""
+    import asyncio
+
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+    async def watch() -> tuple[list, dict]:
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc.addTransceiver("video", direction="recvonly")
+        clock = pc.createDataChannel("dam-clock")
+        captured: dict[int, float] = {}
+        clock.on("message", lambda m: captured.__setitem__((d := json.loads(m))["pts"], d["t"]))
+        tracks: asyncio.Queue = asyncio.Queue()
+        pc.on("track", tracks.put_nowait)
+        await pc.setLocalDescription(await pc.createOffer())
+        r = await asyncio.to_thread(server["client"].post, f"/cameras/{camera}/webrtc", headers=AUTH,
+                                    json={"sdp": pc.localDescription.sdp, "type": "offer", "overlay": "false_colour"})
+        assert r.status_code == 200, r.text
+        assert r.json()["type"] == "answer" and "a=candidate" in r.json()["sdp"]  # host candidates in the answer
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=r.json()["sdp"], type="answer"))
+        track = await asyncio.wait_for(tracks.get(), 30)
+        frames = [await asyncio.wait_for(track.recv(), 30) for _ in range(15)]
+        await pc.close()
+        return frames, captured
+
+    frames, captured = asyncio.run(watch())
+    assert {(f.width, f.height) for f in frames} == {(480, 270)}
+    assert all(a.pts < b.pts for a, b in zip(frames, frames[1:]))  # in capture order
+    assert captured and all(t > 1e9 for t in captured.values())  # Unix capture times on dam-clock
+    rgb = frames[-1].to_ndarray(format="rgb24").astype(int)
+    assert (np.abs(rgb - np.array(PINK)).max(axis=2) <= 40).mean() > 0.01  # the overlay is in the stream
