@@ -106,8 +106,9 @@ def test_live_page_falls_back_to_mjpeg_without_webrtc(server, camera, browser_pa
 def test_webrtc_offer_is_checked(server, camera):
     c = server["client"]
     assert c.post(f"/cameras/{camera}/webrtc", json={"sdp": "v=0", "type": "offer"}).status_code == 401
-    bad = c.post(f"/cameras/{camera}/webrtc", json={"sdp": "v=0\r\n", "type": "offer"}, headers=AUTH)
-    assert bad.status_code == 422 and bad.json()["error"] == "bad_offer", bad.text
+    for sdp in ("v=0\r\n", "m=video", "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"):  # no video; malformed; no ICE
+        bad = c.post(f"/cameras/{camera}/webrtc", json={"sdp": sdp, "type": "offer"}, headers=AUTH)
+        assert bad.status_code == 422 and bad.json()["error"] == "bad_offer", (sdp, bad.text)
     assert c.post("/cameras/nope/webrtc", json={"sdp": "v=0", "type": "offer"}, headers=AUTH).status_code == 404
     assert c.post(f"/cameras/{camera}/webrtc", json={"sdp": "v=0", "type": "offer", "overlay": "sepia"},
                   headers=AUTH).status_code == 422

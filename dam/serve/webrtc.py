@@ -112,11 +112,12 @@ class Sessions:
 
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        except Exception as e:  # noqa: BLE001 - aiortc refuses a malformed offer with ValueError, AssertionError...
+            await self.close(session)
+            raise InvalidInput(f"cannot answer this offer: {type(e).__name__} {e}".strip(), code="bad_offer") from None
+        try:
             pc.addTrack(track)
             await pc.setLocalDescription(await pc.createAnswer())
-        except (ValueError, KeyError, AttributeError, IndexError) as e:  # aiortc's refusals of a malformed offer
-            await self.close(session)
-            raise InvalidInput(f"cannot answer this offer: {e}", code="bad_offer") from None
         except BaseException:
             await self.close(session)
             raise
