@@ -22,7 +22,7 @@ from conftest import AUTH, TOKEN, free_port
 
 OPEN = {"/healthz", "/login"}
 LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
-UI = ["/", "/static/app.js", "/static/style.css", "/docs", "/openapi.json"]  # outside the schema
+UI = ["/", "/static/app.js", "/static/style.css", "/live", "/static/live.js", "/docs", "/openapi.json"]  # outside the schema
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ def recordings_dir(settings: Settings, cam_id: str) -> Path:
     return base / cam_id
 
 
-@ray.remote(num_cpus=0.1, max_restarts=-1, max_task_retries=3, max_concurrency=8)
+@ray.remote(num_cpus=0.1, max_restarts=-1, max_task_retries=3, max_concurrency=16)
 class CameraActor:
     def __init__(self, spec: dict, settings: dict, camera_settings: dict | None = None,
                  manager: str | None = None):
@@ -48,6 +48,7 @@ class CameraActor:
         self.source: FrameSource | None = None
         self.times: deque[float] = deque(maxlen=60)
         self.latest: dict | None = None
+        self._fresh = threading.Condition()  # notified on every new frame (next_frame waits on it)
         self.moving, self.boxes, self.last_motion = False, [], None
         self.recorder: ClipRecorder | None = None
         self.recordings: list[str] = []
@@ -117,8 +118,11 @@ class CameraActor:
             self.seq += 1
             self.times.append(time.monotonic())
             # Published by reference: previews ray.get() the same shared-memory frame.
-            self.latest = {"seq": self.seq, "ref": [ray.put(frame)], "t": t, "boxes": list(self.boxes),
-                           "moving": self.moving}
+            latest = {"seq": self.seq, "ref": [ray.put(frame)], "t": t, "boxes": list(self.boxes),
+                      "moving": self.moving}
+            with self._fresh:
+                self.latest = latest
+                self._fresh.notify_all()
             if self.recorder is not None:
                 ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
                 clip = self.recorder.push(jpeg.tobytes(), t, self.moving)
@@ -160,6 +164,16 @@ class CameraActor:
     def latest_frame(self) -> dict | None:
         """{seq, ref: [ObjectRef of the RGB frame], t (capture time), boxes, moving}."""
         return self.latest
+
+    def next_frame(self, after: int, timeout: float = 0.5) -> dict | None:
+        """The first frame newer than seq `after`, as latest_frame; waits for it up to `timeout`
+        seconds (None then). A live preview waits here instead of polling, so a frame leaves the
+        actor as soon as it is captured."""
+        with self._fresh:
+            self._fresh.wait_for(lambda: self.latest is not None and self.latest["seq"] > after,
+                                 timeout=max(0.0, min(timeout, 5.0)))
+            latest = self.latest
+        return latest if latest is not None and latest["seq"] > after else None
 
     def configure(self, camera_settings: dict) -> None:
         """New per-camera settings (sensitivity, zones, masks, record, pre/post roll): the source

@@ -107,14 +107,22 @@ def apply(frame: np.ndarray, overlay: str | None, zebra_ire: float = 95.0) -> np
     return OVERLAYS[overlay](frame)
 
 
-def preview_jpeg(frame: np.ndarray, overlay: str | None = None, zebra_ire: float = 95.0, boxes=(),
-                 width: int | None = None, quality: int = 80) -> bytes:
-    """One preview frame: optionally downsized, overlaid, motion boxes drawn, JPEG-encoded."""
+def preview_frame(frame: np.ndarray, overlay: str | None = None, zebra_ire: float = 95.0, boxes=(),
+                  width: int | None = None) -> np.ndarray:
+    """One preview picture, RGB: optionally downsized, overlaid, motion boxes drawn. The MJPEG
+    and WebRTC previews both show this."""
     if width and frame.shape[1] > width:
         h = round(frame.shape[0] * width / frame.shape[1])
         frame = cv2.resize(frame, (width, h), interpolation=cv2.INTER_AREA)
     out = apply(frame, overlay, zebra_ire)
     if boxes:
         out = draw_boxes(out, boxes)
+    return out
+
+
+def preview_jpeg(frame: np.ndarray, overlay: str | None = None, zebra_ire: float = 95.0, boxes=(),
+                 width: int | None = None, quality: int = 80) -> bytes:
+    """One preview frame (preview_frame), JPEG-encoded."""
+    out = preview_frame(frame, overlay, zebra_ire, boxes, width)
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(out, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     return buf.tobytes()

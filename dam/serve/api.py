@@ -20,9 +20,10 @@ from dam.errors import NotFound
 from dam.paths import inside_roots
 from dam.serve.guard import COOKIE, json_parser_errors, session_value
 from dam.serve.http import STATIC, ApiError, app, declared_at_most
-from dam.serve.routes import assets, cameras, ingest, library, search
+from dam.serve.routes import assets, cameras, events, ingest, library, search
 from dam.serve.routes.assets import AssetRoutes
 from dam.serve.routes.cameras import CameraRoutes
+from dam.serve.routes.events import EventRoutes
 from dam.serve.routes.ingest import IngestRoutes
 from dam.serve.routes.library import LibraryRoutes
 from dam.serve.routes.search import SearchRoutes
@@ -31,13 +32,16 @@ from dam.serve.routes.search import SearchRoutes
 # then ships the app to the replica pickled. A method of an importable module is pickled by
 # reference and comes back without that signature: the replica then asked every mixin route for a
 # `self` query parameter (422). The route modules are therefore shipped by value, like Api itself.
-for _module in (assets, cameras, ingest, library, search):
+for _module in (assets, cameras, events, ingest, library, search):
     ray.cloudpickle.register_pickle_by_value(_module)
 
 
-@serve.deployment(num_replicas=1, ray_actor_options={"num_cpus": 0})
+# max_ongoing_requests: an open stream (SSE, MJPEG, the events WebSocket) is an ongoing request for
+# as long as it lasts; Serve's default of 5 let one page with a preview and its events hold most
+# of the ingress. Its handlers only await other replicas and actors.
+@serve.deployment(num_replicas=1, max_ongoing_requests=100, ray_actor_options={"num_cpus": 0})
 @serve.ingress(app)
-class Api(IngestRoutes, LibraryRoutes, SearchRoutes, AssetRoutes, CameraRoutes):
+class Api(IngestRoutes, LibraryRoutes, SearchRoutes, AssetRoutes, CameraRoutes, EventRoutes):
     """The ingress: health, login and the web UI here; the other routes come from the mixins."""
 
     def __init__(self, library, encoder, settings: dict, searcher=None):
@@ -115,6 +119,11 @@ class Api(IngestRoutes, LibraryRoutes, SearchRoutes, AssetRoutes, CameraRoutes):
     @app.get("/", include_in_schema=False)
     async def index(self) -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/live", include_in_schema=False)
+    async def live_page(self) -> FileResponse:
+        """Live cameras: WebRTC preview (MJPEG fallback) with overlays, and the events WebSocket."""
+        return FileResponse(STATIC / "live.html", media_type="text/html")
 
     @app.get("/static/{name}", include_in_schema=False)
     async def static(self, name: str) -> FileResponse:

@@ -1,6 +1,6 @@
 """One gate in front of every HTTP route, so no route can forget it: the Host is one of ours
 (DNS rebinding), a mutating request comes from our own page (Origin), the token is there when
-one is set (header or the login cookie), and a JSON body is bounded in size and depth before
+one is set (header or the login cookie; a WebSocket may give it as `?token=`), and a JSON body is bounded in size and depth before
 any route parses it.
 
 A pure ASGI middleware rather than a FastAPI dependency: dependencies run after FastAPI has
@@ -16,7 +16,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from http import HTTPStatus
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 from starlette.datastructures import Headers
@@ -128,7 +128,12 @@ def refuse(scope: Scope, settings: Settings) -> Response | None:
         return error(400, "host_not_allowed", f"this server does not answer to the host {host!r}: use "
                      "localhost or its address, or add the name to DAM_ALLOWED_HOSTS")
     method = scope.get("method", "GET")
-    if method not in SAFE_METHODS:
+    websocket = scope["type"] == "websocket"
+    if websocket:  # a browser opens a WebSocket from any page, with our cookie: its Origin must be ours
+        origin = headers.get("origin")
+        if origin is not None and not _same_origin(origin, headers.get("host", "")):
+            return error(403, "cross_origin", f"a WebSocket from the page at {origin!r} is refused")
+    elif method not in SAFE_METHODS:
         origin = headers.get("origin")
         if origin is not None and not _same_origin(origin, headers.get("host", "")):
             return error(403, "cross_origin", f"a request from the page at {origin!r} may not change this library")
@@ -137,10 +142,17 @@ def refuse(scope: Scope, settings: Settings) -> Response | None:
     path = scope.get("path", "")
     if not settings.api_token or path in OPEN or has_token(headers, settings.api_token):
         return None
+    if websocket and _query_token(scope, settings.api_token):  # a browser cannot set a WebSocket's headers
+        return None
     if path == "/" and method in ("GET", "HEAD"):  # a person opening the page: to the login form
         return RedirectResponse("/login", status_code=303)
     return error(401, "unauthorized", "this server needs its token: `Authorization: Bearer <DAM_API_TOKEN>` "
                  "or sign in at /login", {"WWW-Authenticate": "Bearer"})
+
+
+def _query_token(scope: Scope, token: str) -> bool:
+    given = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token") or [""])[0]
+    return bool(given) and hmac.compare_digest(given.encode(), token.encode())
 
 
 def _same_origin(origin: str, host: str) -> bool:

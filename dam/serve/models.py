@@ -101,3 +101,20 @@ class PublishRequest(BaseModel):
     target: str = Field(min_length=1, max_length=200)
     assets: list[str] = Field(default_factory=list, max_length=10000)
     dry_run: bool = False
+
+
+class WebRTCOffer(BaseModel):
+    """A browser's SDP offer for a camera's live preview, and the overlay to show on it."""
+
+    sdp: str = Field(min_length=1, max_length=64_000)
+    type: Literal["offer"] = "offer"
+    overlay: Literal["none", "false_colour", "zebra", "peaking"] | None = None
+    ire: float = Field(95.0, ge=0, le=109, description="Zebra threshold, IRE.")
+    boxes: bool = Field(True, description="Draw motion boxes.")
+    width: int = Field(960, ge=64, le=3840, description="Downsize wider frames to this width.")
+
+
+class WebRTCAnswer(BaseModel):
+    sdp: str
+    type: Literal["answer"] = "answer"
+    session: str

@@ -1,4 +1,5 @@
-"""Live cameras: the list, and an MJPEG preview with exposure and focus overlays.
+"""Live cameras: the list, and live previews with exposure and focus overlays: WebRTC (an SDP
+offer in, the answer out; the peer connection lives in dam.serve.webrtc) and MJPEG (the fallback).
 A mixin of dam.serve.api.Api: the routes use its handles (self.library, ...) and self._inside."""
 
 import asyncio
@@ -11,6 +12,7 @@ from dam.actors.manager import get_manager
 from dam.errors import NotFound
 from dam.motion.overlays import preview_jpeg
 from dam.serve.http import app
+from dam.serve.models import WebRTCAnswer, WebRTCOffer
 
 
 class CameraRoutes:
@@ -58,3 +60,16 @@ class CameraRoutes:
 
         return StreamingResponse(stream(), media_type="multipart/x-mixed-replace; boundary=frame",
                                  headers={"Cache-Control": "no-cache"})
+
+    @app.post("/cameras/{cam_id}/webrtc", response_model=WebRTCAnswer)
+    async def camera_webrtc(self, cam_id: str, body: WebRTCOffer) -> dict:
+        """Live preview over WebRTC: post the page's SDP offer (a recvonly video transceiver),
+        get the answer. Frames come at the camera's rate with the chosen overlay; host
+        candidates only (no STUN). A data channel labelled `dam-clock` receives each frame's
+        capture time. When the browser cannot connect, `/cameras/{id}/mjpeg` is the fallback."""
+        cam = await self._camera(cam_id)
+        from dam.serve.webrtc import Sessions  # aiortc is imported by the first live preview only
+
+        if getattr(self, "_webrtc", None) is None:
+            self._webrtc = Sessions()
+        return await self._webrtc.answer(body.sdp, cam, body.overlay, body.ire, body.boxes, body.width)
