@@ -41,6 +41,9 @@ SKIP_COMMANDS = [  # (how the README line starts, why)
     ("dam publish --target adobe --album Stock --json", "uploads to a stock platform's FTPS server (no network in CI); "
      "tests/test_publish.py runs real FTP/SFTP servers on 127.0.0.1"),
     ("dam publish --target sstock", "uploads over SFTP to a stock platform (no network in CI); tests/test_publish.py"),
+    ("dam sync-remote studio-nas", "pulls from a NAS (none here); tests/test_remote_sync.py runs `dam sync-remote` "
+     "against a real Samba server on 127.0.0.1: first sync, resume, rename, --delete, a wrong password"),
+    ("dam ingest ~/Footage/nas", "indexes what `dam sync-remote` pulled (no NAS here); tests/test_remote_sync.py"),
 ]
 # `export` lines set the environment for the rest of their section; these need files we cannot have.
 NEEDS_WEIGHTS = {("DAM_ENCODER", "clip"): "needs CLIP weights (downloaded on first use: no network in CI); "
