@@ -61,7 +61,7 @@ SIZE_OF_THE_POOL = """
 import ray
 from dam.config import Settings
 from dam.runtime.start import decode_actors
-ray.init(num_cpus={cpus}, include_dashboard=False, logging_level="ERROR")
+ray.init(address="local", num_cpus={cpus}, include_dashboard=False, logging_level="ERROR")
 print(decode_actors(Settings()), decode_actors(Settings(decode_concurrency=3)))
 """
 
@@ -72,4 +72,4 @@ def test_the_decode_pool_fills_the_cores_unless_told_its_size():
     decoders is what `dam ingest` above runs with."""
     r = subprocess.run([sys.executable, "-c", SIZE_OF_THE_POOL.format(cpus=16)], capture_output=True, text=True,
                        timeout=300, env={k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"})
-    assert r.stdout.split("\n")[-2] == "15 3", r.stderr[-2000:]
+    assert r.returncode == 0 and r.stdout.strip().splitlines()[-1:] == ["15 3"], r.stderr[-2000:]

@@ -99,7 +99,13 @@ def test_live_page_falls_back_to_mjpeg_without_webrtc(server, camera, browser_pa
     page.add_init_script("delete window.RTCPeerConnection")
     page.goto(f"/live?camera={camera}&overlay=false_colour")
     page.wait_for_function("window.damLive && window.damLive.mode === 'mjpeg'", timeout=30_000)
-    page.wait_for_function("document.getElementById('live-mjpeg').naturalWidth > 0", timeout=20_000)
+    try:
+        page.wait_for_function("document.getElementById('live-mjpeg').naturalWidth > 0", timeout=60_000)
+    except Exception:  # say whether the server sent frames or the page did not show them
+        c = server["client"]
+        r = c.get(f"/cameras/{camera}/mjpeg", params={"frames": 2, "width": 320})
+        raise AssertionError(f"no MJPEG frame on the page; GET mjpeg: {r.status_code}, {len(r.content)} bytes; "
+                             f"cameras: {c.get('/cameras').text}") from None
     assert palette_share(page.get_by_test_id("live-mjpeg").screenshot(), PINK) > 0.01
 
 

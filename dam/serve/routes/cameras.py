@@ -39,22 +39,27 @@ class CameraRoutes:
         cam = await self._camera(cam_id)
 
         async def stream():
+            # Each part is followed by its delimiter, not preceded: a browser shows a part of
+            # multipart/x-mixed-replace when the next delimiter arrives, so delimiter-first framing
+            # kept every frame off the screen until the next one was sent (a camera that stalls
+            # showed nothing at all).
+            yield b"--frame\r\n"
             last, sent = -1, 0
             loop = asyncio.get_running_loop()
             while frames is None or sent < frames:
                 started = loop.time()
                 try:
-                    item = await cam.latest_frame.remote()
-                    if item is None or item["seq"] == last:
-                        await asyncio.sleep(0.01)
+                    item = await cam.next_frame.remote(last, 0.5)  # waits for a frame newer than `last`
+                    if item is None:
                         continue
                     frame = await item["ref"][0]  # shared-memory frame, by reference
                 except ray.exceptions.RayError:
                     return  # the camera was unplugged or stopped: end of stream
                 last = item["seq"]
                 jpeg = await asyncio.to_thread(preview_jpeg, frame, overlay, ire, item["boxes"] if boxes else (), width)
-                yield (b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: " + str(len(jpeg)).encode()
-                       + b"\r\nX-Capture-Time: " + repr(item["t"]).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
+                yield (b"Content-Type: image/jpeg\r\nContent-Length: " + str(len(jpeg)).encode()
+                       + b"\r\nX-Capture-Time: " + repr(item["t"]).encode() + b"\r\n\r\n" + jpeg + b"\r\n--frame"
+                       + (b"--\r\n" if frames is not None and sent + 1 >= frames else b"\r\n"))  # `--`: the last part
                 sent += 1
                 await asyncio.sleep(max(0.0, 1.0 / fps - (loop.time() - started)))
 
