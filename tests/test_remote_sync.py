@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import psutil
@@ -162,7 +163,8 @@ def add(samba, folder, data, into, env):
 def test_first_sync_pulls_media_sidecars_and_times_then_nothing_changes(samba, tmp_path):
     remote, data, into, env = library(tmp_path, samba, "first")
     nested = remote / "Day 1" / "Prise de vue ü"
-    clip(nested / "clip été 1.mp4")
+    made = time.time()
+    clip(nested / "clip été 1.mp4")  # names no date of its own
     (nested / "clip été 1.xmp").write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rating>4</rating></x:xmpmeta>\n')
     clip(remote / "wide shot.mp4", pattern="testsrc2")
     (remote / "notes.txt").write_text("not media: stays on the share\n")
@@ -175,7 +177,8 @@ def test_first_sync_pulls_media_sidecars_and_times_then_nothing_changes(samba, t
     listed = report(dam("remote", "list", data=data, env=env))
     assert [r["name"] for r in listed] == ["nas"]
 
-    t0 = time.monotonic()
+    time.sleep(1.5)  # the copies are made later than the share's files
+    t0, pulled_at = time.monotonic(), time.time()
     first = report(dam("sync-remote", "nas", data=data, env=env))
     print(f"first sync {time.monotonic() - t0:.1f}s")
     pulled = sorted(i["path"] for i in first["items"] if i["status"] == "pulled")
@@ -192,6 +195,12 @@ def test_first_sync_pulls_media_sidecars_and_times_then_nothing_changes(samba, t
     assert not list(into.rglob("*.part"))
     info = report(dam("info", str(into / "wide shot.mp4"), data=data, env=env))
     assert info["content_hash"] == content_hash(remote / "wide shot.mp4")
+    # The share's creation time travels as user.dam.created and dates an asset whose file names no date.
+    copy = into / "Day 1" / "Prise de vue ü" / "clip été 1.mp4"
+    created = datetime.fromisoformat(os.getxattr(copy, "user.dam.created").decode())
+    assert made - 1 < created.timestamp() < pulled_at, (made, created, pulled_at)
+    info = report(dam("info", str(copy), data=data, env=env))
+    assert datetime.fromisoformat(info["info"]["creation_time"]) == created
 
     second = report(dam("sync-remote", "nas", data=data, env=env))
     assert (second["pulled"], second["unchanged"], second["items"]) == (0, 3, [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime
 from fractions import Fraction
@@ -64,6 +65,19 @@ def _creation_time(tags: dict[str, str]) -> datetime | None:
             except ValueError:
                 continue
     return None
+
+
+# The creation time a file had where it came from (a network share), kept as an extended
+# attribute: Linux has no call that sets a file's birth time. Used when the file names no date.
+CREATED_XATTR = "user.dam.created"
+
+
+def file_created(path: Path) -> datetime | None:
+    """The creation time recorded in CREATED_XATTR, if the file system keeps it."""
+    try:
+        return datetime.fromisoformat(os.getxattr(path, CREATED_XATTR).decode())
+    except (AttributeError, OSError, ValueError):  # no xattrs here, none set, or not ours
+        return None
 
 
 def _tag(tags: dict[str, str], *names: str) -> str | None:
@@ -156,7 +170,7 @@ def probe(path: Path) -> MediaInfo:
             )
             for a in audios
         ],
-        creation_time=_creation_time(all_tags),
+        creation_time=_creation_time(all_tags) or file_created(path),
         make=_tag(all_tags, "com.apple.quicktime.make", "make", "com.android.manufacturer"),
         model=_tag(all_tags, "com.apple.quicktime.model", "model", "com.android.model"),
         timecode=_tag(all_tags, "timecode"),

@@ -11,7 +11,8 @@ starts over). The content hash (dam.media.hashing, dam's asset identity) of ever
 so a file renamed on the share (same size and mtime, gone from its old path) is linked locally
 under its new name instead of being pulled again, and stays the same asset with its ratings and
 albums. XMP sidecars travel like media. SMB extended attributes become `user.*` xattrs where
-the local file system has them (best effort, counted). Nothing local is deleted because it went
+the local file system has them (best effort, counted), and the share's creation time becomes
+`user.dam.created` (Linux cannot set a birth time), the asset's date when its content names none. Nothing local is deleted because it went
 from the share unless `delete` is set, and then only a copy that is still as it was pulled."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Literal, Protocol
 
@@ -28,6 +30,7 @@ from pydantic import BaseModel, Field
 
 from dam.catalog import Catalog
 from dam.media.hashing import content_hash
+from dam.media.probe import CREATED_XATTR
 from dam.objectstore import MEDIA_SUFFIXES
 from dam.remote import store
 from dam.remote.smb import RemoteEntry, RemoteError
@@ -189,6 +192,7 @@ class Puller:
 
             shutil.copy2(old.local, dest)
         os.utime(dest, ns=(e.mtime_ns, e.mtime_ns))
+        keep_created(e, dest)
         self.remember(e, dest, old.content_hash)
         # the old name is gone from the share: it stays here unless --delete (then vanished() removes it)
         self.progress.advance(e.size / 1e6, f"{e.rel} (renamed)")
@@ -224,6 +228,7 @@ class Puller:
             raise RemoteError("failed", "the copy read back from the local disk differs from the bytes received "
                                         "(a disk or memory error?): removed; run again")
         os.utime(part, ns=(e.mtime_ns, e.mtime_ns))
+        keep_created(e, part)
         os.replace(part, dest)
         self.store_row(e, dest, digest, "done")
         self.xattrs += self.copy_xattrs(e, dest)
@@ -312,3 +317,14 @@ def _exclusive(lock: Path, name: str):
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def keep_created(e: RemoteEntry, path: Path) -> None:
+    """The share's creation time on the copy, where the local file system takes user xattrs
+    (the probe reads it back for a file whose content names no date)."""
+    if e.ctime_ns and hasattr(os, "setxattr"):
+        created = datetime.fromtimestamp(e.ctime_ns / 1e9, timezone.utc).isoformat()
+        try:
+            os.setxattr(path, CREATED_XATTR, created.encode())
+        except OSError:  # no user xattrs here: the copy keeps its mtime only
+            pass
