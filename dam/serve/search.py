@@ -14,12 +14,13 @@ from ray import serve
 from dam.config import Settings
 from dam.library import Library
 from dam.search import Filters, QueryVectors
+from dam.usecases import index
 
 
 def run_search(library, text, image_vec, visual_text, sentence, limit: int, filters: dict) -> list[dict]:
     """The one search both LibraryService and Searcher answer with."""
     q = QueryVectors(text=text, image=image_vec, visual_text=visual_text, sentence=sentence)
-    return [h.model_dump(mode="json") for h in library.search(limit=limit, filters=Filters(**filters), query=q)]
+    return [h.model_dump(mode="json") for h in index.search(library, limit=limit, filters=Filters(**filters), query=q).hits]
 
 
 def served_by() -> str:

@@ -15,7 +15,7 @@ from dam.library_ops.workflow import library_stats
 from dam.media.decode import DecodeError
 from dam.media.photo import read_image
 from dam.schema import Asset, ErrorRecord, Hit, IngestReport, Job, ScanReport, Scene
-from dam.search import Filters, unknown_subject
+from dam.search import Filters, QueryVectors, unknown_subject
 
 
 def scan(lib, directory: str | Path, implicit_root: bool = False, progress=None) -> ScanReport:
@@ -58,21 +58,23 @@ class Found(BaseModel):
 
 
 def search(lib, text: str | None = None, image: str | Path | None = None, limit: int | None = None,
-           filters: Filters | None = None) -> Found:
+           filters: Filters | None = None, query: QueryVectors | None = None) -> Found:
     """Moments by text and/or by a picture file; an unreadable picture: Unreadable, an encoder
-    whose weights are missing or corrupt: Conflict (code `encoder`)."""
-    picture = None
-    if image:
+    whose weights are missing or corrupt: Conflict (code `encoder`). `query`: the vectors already
+    encoded (HTTP search encodes in its QueryEncoder replica, apart from the search replicas)."""
+    if query is None:
+        picture = None
+        if image:
+            try:
+                picture = read_image(image)[0]
+            except DecodeError as e:
+                raise Unreadable(f"{image}: {e}") from None
         try:
-            picture = read_image(image)[0]
-        except DecodeError as e:
-            raise Unreadable(f"{image}: {e}") from None
-    try:
-        q = lib.encode_query(text, picture)
-    except EncoderError as e:  # clip weights missing, not downloadable, corrupt: say what to do
-        raise Conflict(str(e), code="encoder") from None
-    hits = lib.search(limit=limit, filters=filters, query=q)
-    return Found(hits=hits, notice=unknown_subject(text, q.visual_text))
+            query = lib.encode_query(text, picture)
+        except EncoderError as e:  # clip weights missing, not downloadable, corrupt: say what to do
+            raise Conflict(str(e), code="encoder") from None
+    hits = lib.search(limit=limit, filters=filters, query=query)
+    return Found(hits=hits, notice=unknown_subject(text, query.visual_text))
 
 
 def scenes(lib, ref: str, progress=None) -> tuple[IngestReport | None, list[Scene]]:
