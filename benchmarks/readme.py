@@ -64,9 +64,12 @@ def main_table(r: dict) -> str:
                  f"2 × BLAKE2b, 2 threads) | {b['backup_mb_s']:.0f} | durable `shutil.copy2` + fsync "
                  f"{b['reference_copy_mb_s']:.0f} | **{b['ratio']:.2f}×** | {_target('backup', b['ratio'])} |",
                  f"| backup again, nothing changed: fraction of the full run | {b['incremental_fraction_of_full']:.2f} | | | |"]
-    when = sorted(v["when"] for k, v in r.items() if k in ("shots", "decode", "ingest", "backup") and "when" in v)
+    shown = [v for k, v in r.items() if k in ("shots", "decode", "ingest", "backup")]
+    when = sorted(v["when"] for v in shown if "when" in v)
+    commits = ", ".join(f"{k} at `{r[k]['commit']}`" for k in ("decode", "ingest") if "commit" in r.get(k, {}))
     head = (f"Measured on a {m.get('cores', '?')}-core {m.get('cpu', '')} machine, no GPU "
-            f"({' to '.join(sorted({when[0][:10], when[-1][:10]}))}; `python -m benchmarks.readme` renders this table from "
+            f"({' to '.join(sorted({when[0][:10], when[-1][:10]}))}{'; ' + commits if commits else ''}; "
+            f"`python -m benchmarks.readme` renders this table from "
             f"`benchmarks/results/latest.json`):") if when else ""
     return head + "\n\n" + "\n".join(rows)
 

@@ -14,9 +14,22 @@ TARGETS = {"decode": ("ratio", 0.9),  # two decoder processes reach ffmpeg -thre
            "ingest": ("ratio", 5.0), "shots": ("f1_vs_adaptive", 1.0),
            "backup": ("ratio", 0.25),  # two BLAKE2b passes (source, copy read back) bound it
            "sync": ("speedup_vs_audio_offset_finder", 10.0), "motion": ("iou_vs_mog2", 1.0),
-           "vision": ("ratio", 0.8),
-           "decoders": ("recovered", 0.9),
-           "separate": ("si_sdr_improvement_db", 1.0)}  # dialogue over the mix at the worst level (music 6 dB under the speech)  # frames the default decoder recovers from damaged files ÷ ffmpeg's  # ingest with the vision stage / without it, 1080p on CPU
+           "vision": ("ratio", 0.8),  # ingest with the vision stage / without it, 1080p on CPU
+           "decoders": ("recovered", 0.9),  # frames the default decoder recovers from damaged files / ffmpeg's
+           "separate": ("si_sdr_improvement_db", 1.0)}  # dialogue over the mix at the worst level (music 6 dB under)
+
+
+def measured_on() -> str:
+    """The commit a figure was measured on, `+changes` when the tree had uncommitted edits: a
+    README figure names the code it holds for."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        r = subprocess.run(["git", *args], capture_output=True, text=True, cwd=Path(__file__).parent)
+        return r.stdout.strip() if r.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def main() -> None:
@@ -53,6 +66,7 @@ def main() -> None:
         results[name] = runners[name]()
         results[name]["bench_seconds"] = round(time.perf_counter() - t0, 1)
         results[name]["when"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        results[name]["commit"] = measured_on()
         results[name].setdefault("load_average", round(os.getloadavg()[0], 1))  # a shared machine says so
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
