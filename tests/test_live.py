@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -42,26 +43,65 @@ def camera(server, motion_media, ray_cluster):
     ray_cluster.kill(manager)
 
 
-@pytest.fixture
-def browser_page(server):
+@contextmanager
+def chromium(base_url: str, token: str | None = None):
+    """A headless Chromium page on `base_url`, logged in when the server has a token; page errors
+    fail the caller."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1280, "height": 720}, base_url=str(server["client"].base_url))
+        page = browser.new_page(viewport={"width": 1280, "height": 720}, base_url=base_url)
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto("/login")
-        page.get_by_test_id("login-token").fill(TOKEN)
-        page.get_by_test_id("login-button").click()
-        page.wait_for_selector('[data-testid="search-input"]')
+        if token:
+            page.goto("/login")
+            page.get_by_test_id("login-token").fill(token)
+            page.get_by_test_id("login-button").click()
+            page.wait_for_selector('[data-testid="search-input"]')
         try:
             yield page
         finally:
+            page.goto("about:blank")  # the viewer leaves: the live page closes its session
             browser.close()
         assert errors == [], errors
+
+
+@pytest.fixture
+def browser_page(server):
+    with chromium(str(server["client"].base_url), TOKEN) as page:
+        yield page
+
+
+DECODED = """async () => { let n = 0; (await window.damLive.pc.getStats()).forEach((r) => {
+    if (r.type === 'inbound-rtp' && r.kind === 'video') n = r.framesDecoded; }); return n; }"""
+
+
+def plays_over_webrtc(page, camera: str, overlay: str = "false_colour") -> bytes:
+    """The live page plays `camera` over WebRTC at the camera's own width (480), ten frames
+    decoded, capture times arriving; returns a screenshot of the video."""
+    page.goto(f"/live?camera={camera}&overlay={overlay}")
+    page.wait_for_function("window.damLive && window.damLive.mode", timeout=30_000)
+    assert page.evaluate("window.damLive.mode") == "webrtc"
+    page.wait_for_function("document.getElementById('live-video').videoWidth > 0", timeout=20_000)
+    page.wait_for_function(f"({DECODED})().then((n) => n >= 10)", timeout=20_000)
+    assert page.evaluate("document.getElementById('live-video').videoWidth") == 480
+    page.wait_for_function("window.damLive.lastClock && window.damLive.lastClock.t > 0", timeout=20_000)  # capture times
+    return page.get_by_test_id("live-video").screenshot()
+
+
+def why_no_frames(server, camera: str) -> str:
+    """Whether the server still sends the camera's frames, and the camera's state."""
+    c = server["client"]
+    t0 = time.monotonic()
+    try:
+        r = c.get(f"/cameras/{camera}/mjpeg", params={"frames": 2, "width": 320}, timeout=30)
+        got = f"GET mjpeg: {r.status_code}, {len(r.content)} bytes in {time.monotonic() - t0:.1f} s"
+    except Exception as e:  # noqa: BLE001 - a diagnosis
+        got = f"GET mjpeg: {type(e).__name__} after {time.monotonic() - t0:.1f} s"
+    return f"{got}; cameras: {c.get('/cameras').text}"
 
 
 def palette_share(png: bytes, colour: tuple[int, int, int], tol: int = 40) -> float:
@@ -77,19 +117,9 @@ PINK = next(c for _, c in FALSE_COLOUR if c == (255, 128, 192))  # the band one 
 @needs_chromium
 def test_live_page_plays_the_camera_over_webrtc_with_false_colour(server, camera, browser_page):
     page = browser_page
-    page.goto(f"/live?camera={camera}&overlay=false_colour")
-    page.wait_for_function("window.damLive && window.damLive.mode", timeout=30_000)
-    assert page.evaluate("window.damLive.mode") == "webrtc"
-    page.wait_for_function("document.getElementById('live-video').videoWidth > 0", timeout=20_000)
-    decoded = """async () => { let n = 0; (await window.damLive.pc.getStats()).forEach((r) => {
-        if (r.type === 'inbound-rtp' && r.kind === 'video') n = r.framesDecoded; }); return n; }"""
-    page.wait_for_function(f"({decoded})().then((n) => n >= 10)", timeout=20_000)
-    assert page.evaluate("document.getElementById('live-video').videoWidth") == 480  # the camera's own width
-    assert page.evaluate("window.damLive.lastClock && window.damLive.lastClock.t") > 0  # capture times arrive
-    shot = page.get_by_test_id("live-video").screenshot()
-    assert palette_share(shot, PINK) > 0.01, "no false colour in the WebRTC picture"
+    assert palette_share(plays_over_webrtc(page, camera), PINK) > 0.01, "no false colour in the WebRTC picture"
     page.get_by_test_id("live-overlay").select_option("none")  # a new session, without the overlay
-    page.wait_for_function(f"window.damLive.pc && ({decoded})().then((n) => n >= 5)", timeout=20_000)
+    page.wait_for_function(f"window.damLive.pc && ({DECODED})().then((n) => n >= 5)", timeout=20_000)
     assert palette_share(page.get_by_test_id("live-video").screenshot(), PINK) < 0.002
 
 
@@ -101,11 +131,8 @@ def test_live_page_falls_back_to_mjpeg_without_webrtc(server, camera, browser_pa
     page.wait_for_function("window.damLive && window.damLive.mode === 'mjpeg'", timeout=30_000)
     try:
         page.wait_for_function("document.getElementById('live-mjpeg').naturalWidth > 0", timeout=60_000)
-    except Exception:  # say whether the server sent frames or the page did not show them
-        c = server["client"]
-        r = c.get(f"/cameras/{camera}/mjpeg", params={"frames": 2, "width": 320})
-        raise AssertionError(f"no MJPEG frame on the page; GET mjpeg: {r.status_code}, {len(r.content)} bytes; "
-                             f"cameras: {c.get('/cameras').text}") from None
+    except Exception:
+        raise AssertionError(f"no MJPEG frame on the page; {why_no_frames(server, camera)}") from None
     assert palette_share(page.get_by_test_id("live-mjpeg").screenshot(), PINK) > 0.01
 
 
@@ -177,7 +204,10 @@ def test_webrtc_from_a_python_client_gets_overlaid_frames_and_capture_times(serv
         await pc.close()
         return frames, captured
 
-    frames, captured = asyncio.run(watch())
+    try:
+        frames, captured = asyncio.run(watch())
+    except TimeoutError:
+        raise AssertionError(f"no WebRTC frames; {why_no_frames(server, camera)}") from None
     assert {(f.width, f.height) for f in frames} == {(480, 270)}
     assert all(a.pts < b.pts for a, b in zip(frames, frames[1:]))  # in capture order
     assert captured and all(t > 1e9 for t in captured.values())  # Unix capture times on dam-clock

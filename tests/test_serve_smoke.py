@@ -1,6 +1,7 @@
 """`dam serve` as the README starts it, with a file-backed camera: the camera runs (`/cameras`),
-every overlay streams a frame, motion records a clip, the clip is ingested and found by search
-and served as media; Ctrl-C stops it all and leaves no Ray process behind.
+every overlay streams a frame, the live page plays it over WebRTC in headless Chromium, motion
+records a clip, the clip is ingested, found by search and served as media; Ctrl-C stops it all
+and leaves no Ray process behind.
 
 No fixture stands in for the program here: the server is the `dam` command in its own process
 group with its own local Ray, spoken to over HTTP only."""
@@ -19,6 +20,7 @@ import httpx
 import numpy as np
 import psutil
 from conftest import free_port
+from test_live import CHROMIUM, PINK, chromium, palette_share, plays_over_webrtc
 
 DAM = [sys.executable, "-m", "dam.cli"]
 OVERLAYS = ("zebra", "false_colour", "peaking", "none")
@@ -78,6 +80,9 @@ def test_dam_serve_with_a_file_camera(motion_media, tmp_path):
             assert first_jpeg(r.content).shape == (180, 320, 3)
         assert c.get("/cameras/nope/mjpeg").status_code == 404
         assert c.get("/cameras/yard/mjpeg", params={"overlay": "sepia"}).status_code == 422
+        if CHROMIUM:  # the live page, in headless Chromium, plays this camera over WebRTC, overlaid
+            with chromium(f"http://127.0.0.1:{port}") as page:
+                assert palette_share(plays_over_webrtc(page, "yard"), PINK) > 0.01, "no false colour"
 
         clip = until(lambda: next((p for p in (root / "cameras" / "yard").glob("yard_*.mp4")), None), 120,
                      "a finished motion clip (not its hidden .part)", proc)

@@ -106,6 +106,9 @@ async function init() {
   if (wanted.get('transport')) $('transport').value = wanted.get('transport');
   for (const id of ['camera', 'overlay', 'transport']) $(id).addEventListener('change', start);
   events();
+  // Leaving the page ends the session now: otherwise the server keeps encoding for a viewer that
+  // is gone until ICE consent fails (about 30 s), on a replica that serves everyone else too.
+  window.addEventListener('pagehide', stop);
   await start();
 }
 
