@@ -29,7 +29,8 @@ def measured_on() -> str:
         return r.stdout.strip() if r.returncode == 0 else ""
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+    edited = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks/results")
+    return commit + ("+changes" if edited else "")
 
 
 def main() -> None:
