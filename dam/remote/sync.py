@@ -12,8 +12,9 @@ so a file renamed on the share (same size and mtime, gone from its old path) is 
 under its new name instead of being pulled again, and stays the same asset with its ratings and
 albums. XMP sidecars travel like media. SMB extended attributes become `user.*` xattrs where
 the local file system has them (best effort, counted), and the share's creation time becomes
-`user.dam.created` (Linux cannot set a birth time), the asset's date when its content names none. Nothing local is deleted because it went
-from the share unless `delete` is set, and then only a copy that is still as it was pulled."""
+`user.dam.created` (Linux cannot set a birth time), the asset's date when its content names
+none. Nothing local is deleted because it went from the share unless `delete` is set, and then
+only a copy that is still as it was pulled."""
 
 from __future__ import annotations
 
