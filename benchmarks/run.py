@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import time
 from pathlib import Path
 
@@ -22,8 +23,6 @@ TARGETS = {"decode": ("ratio", 0.9),  # two decoder processes reach ffmpeg -thre
 def measured_on() -> str:
     """The commit a figure was measured on, `+changes` when the tree had uncommitted edits: a
     README figure names the code it holds for."""
-    import subprocess
-
     def git(*args: str) -> str:
         r = subprocess.run(["git", *args], capture_output=True, text=True, cwd=Path(__file__).parent)
         return r.stdout.strip() if r.returncode == 0 else ""
